@@ -44,7 +44,8 @@ LIB_OBJ := $(call obj,$(LIB_SRC))
 LIBQ    := $(B)/libquantor.a
 PROGS   := $(if $(API_SRC),$(B)/quantor-api) $(if $(CTL_SRC),$(B)/quantorctl) \
            $(if $(SIM_SRC),$(B)/quantor-sim) $(if $(TRD_SRC),$(B)/quantor-trader)
-TESTS   := $(if $(UNIT_SRC),$(B)/tests/unit) $(if $(INTEG_SRC),$(B)/tests/integration)
+UNITS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+TESTS   := $(UNITS) $(if $(INTEG_SRC),$(B)/tests/integration)
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps run up down test unit integration browser lint bench clean help
@@ -88,7 +89,7 @@ $(B)/quantor-sim: $(call obj,$(SIM_SRC)) $(LIBQ)
 $(B)/quantor-trader: $(call obj,$(TRD_SRC)) $(LIBQ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
-$(B)/tests/unit: $(call obj,$(UNIT_SRC)) $(LIBQ)
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIBQ)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
@@ -117,9 +118,9 @@ down:
 test: deps all $(TESTS)
 	@$(MAKE) --no-print-directory unit integration
 
-unit: $(B)/tests/unit
+unit: $(UNITS)
 	@echo '== unit tests'
-	@QUANTOR_SRC=$(CURDIR) $(B)/tests/unit --jobs=2
+	@./scripts/run-tests.sh unit $(UNITS)
 
 integration: all $(B)/tests/integration
 	@echo '== integration tests'
