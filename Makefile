@@ -116,7 +116,7 @@ down:
 # Unit tests need no server; integration tests start their own stack under var/test on other
 # ports and always tear it down (scripts/test-integration.sh).
 test: deps all $(TESTS)
-	@$(MAKE) --no-print-directory unit integration
+	@B=$(CURDIR)/$(B) ./scripts/test.sh
 
 unit: $(UNITS)
 	@echo '== unit tests'

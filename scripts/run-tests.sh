@@ -8,7 +8,7 @@ passed=0
 failed=0
 status=0
 for t in "$@"; do
-	out=$("$t" --jobs=2 2>&1)
+	out=$("$t" --jobs="${TEST_JOBS:-2}" 2>&1)
 	rc=$?
 	syn=$(printf '%s\n' "$out" | grep 'Synthesis:' | tail -n 1)
 	if [ $rc -ne 0 ] || [ -z "$syn" ]; then

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Integration tests: start a private stack under var/test on its own ports, run the Criterion
+# integration binary against it with var/test/stack.env exported, and tear the stack down
+# afterwards whatever happened (a failed test, Ctrl-C, a crash).
+set -u
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+bin=${1:?usage: test-integration.sh BINARY}
+
+export QUANTOR_VAR="$SRC/var/test"
+export QUANTOR_PORT="${QUANTOR_TEST_PORT:-18080}"
+export QUANTOR_SIM_PORT="$((QUANTOR_PORT + 1))"
+export QUANTOR_API_WORKERS=3
+export QUANTOR_TRADER_LOOP=2
+
+cleanup() {
+	"$SRC/scripts/stack.sh" down >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$SRC/scripts/stack.sh" down >/dev/null 2>&1 || true
+rm -rf "$QUANTOR_VAR"
+if ! "$SRC/scripts/stack.sh" up >"$SRC/var/test-stack.log" 2>&1; then
+	echo "integration: the test stack did not start:"
+	tail -n 30 "$SRC/var/test-stack.log"
+	for f in "$QUANTOR_VAR"/log/*; do [ -f "$f" ] && { echo "== $f"; tail -n 20 "$f"; }; done
+	echo "integration: 0 passed, 1 failed"
+	exit 1
+fi
+
+set -a
+. "$QUANTOR_VAR/stack.env"
+set +a
+
+TEST_JOBS=1 "$SRC/scripts/run-tests.sh" integration "$bin"
+rc=$?
+if [ $rc -ne 0 ]; then
+	for f in "$QUANTOR_VAR"/log/*.log; do
+		[ -f "$f" ] && { echo "== tail of $f"; tail -n 15 "$f"; }
+	done
+fi
+exit $rc
