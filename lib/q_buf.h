@@ -19,7 +19,10 @@ struct q_buf {
 };
 
 extern char q_buf_empty[];
-#define Q_BUF_INIT {q_buf_empty, 0, 0}
+#define Q_BUF_INIT                                                                                 \
+	{                                                                                          \
+		q_buf_empty, 0, 0                                                                  \
+	}
 
 void q_buf_init(struct q_buf *b);
 /* Free the contents; the buffer is empty and reusable afterwards. */

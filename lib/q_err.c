@@ -9,7 +9,7 @@ static const struct {
 	int gate;
 } table[] = {
 #define Q_ERR_ROW(c, s, n, g) [c] = {s, n, g},
-	Q_ERR_TABLE(Q_ERR_ROW)
+        Q_ERR_TABLE(Q_ERR_ROW)
 #undef Q_ERR_ROW
 };
 
@@ -36,7 +36,7 @@ set_v(struct q_err *err, const char *fld, enum q_code code, const char *file, co
 
 int
 q_err_set_at(struct q_err *err, enum q_code code, const char *file, const char *func, int line,
-	     const char *fmt, ...)
+             const char *fmt, ...)
 {
 	va_list ap;
 
@@ -48,7 +48,7 @@ q_err_set_at(struct q_err *err, enum q_code code, const char *file, const char *
 
 int
 q_err_set_field_at(struct q_err *err, const char *fld, enum q_code code, const char *file,
-		   const char *func, int line, const char *fmt, ...)
+                   const char *func, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,5 +95,5 @@ void
 q_err_where(const struct q_err *err, char *out, size_t outlen)
 {
 	snprintf(out, outlen, "%s:%s:%d", err->file ? err->file : "?", err->func ? err->func : "?",
-		 err->line);
+	         err->line);
 }

@@ -66,7 +66,7 @@ enum q_code {
 #define Q_ERR_ENUM(c, s, n, g) c,
 	Q_ERR_TABLE(Q_ERR_ENUM)
 #undef Q_ERR_ENUM
-		Q_ERR__COUNT
+	        Q_ERR__COUNT
 };
 
 struct q_err {
@@ -86,16 +86,17 @@ void q_err_clear(struct q_err *err);
  * Always returns -1 so callers can write `return q_err_set(err, Q_E_NOT_FOUND, "...", ...)`.
  * err may be NULL (the error is then dropped).
  */
-#define q_err_set(err, code, ...) q_err_set_at((err), (code), __FILE__, __func__, __LINE__, __VA_ARGS__)
+#define q_err_set(err, code, ...)                                                                  \
+	q_err_set_at((err), (code), __FILE__, __func__, __LINE__, __VA_ARGS__)
 /* The same, naming the request field that caused it (BAD_REQUEST). */
 #define q_err_set_field(err, fld, code, ...)                                                       \
 	q_err_set_field_at((err), (fld), (code), __FILE__, __func__, __LINE__, __VA_ARGS__)
 
 int q_err_set_at(struct q_err *err, enum q_code code, const char *file, const char *func, int line,
-		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 int q_err_set_field_at(struct q_err *err, const char *fld, enum q_code code, const char *file,
-		       const char *func, int line, const char *fmt, ...)
-	__attribute__((format(printf, 7, 8)));
+                       const char *func, int line, const char *fmt, ...)
+        __attribute__((format(printf, 7, 8)));
 
 /* The table's columns for a code; an out-of-range code reads as Q_E_INTERNAL. */
 int q_err_http_status(enum q_code code);

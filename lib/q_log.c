@@ -13,9 +13,9 @@
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 static const char *const secret_words[] = {
-	"token",     "secret",  "password", "passwd",    "passphrase", "authorization",
-	"signature", "api_key", "apikey",   "init_data", "initdata",   "private",
-	"cookie",    "dsn",     "master",   "credential",
+        "token",     "secret",  "password", "passwd",     "passphrase", "authorization",
+        "signature", "api_key", "apikey",   "init_data",  "initdata",   "private",
+        "cookie",    "dsn",     "master",   "credential",
 };
 
 static char prog_name[64] = "quantor";
@@ -180,8 +180,8 @@ render(struct q_buf *line, enum q_log_level lvl, const char *event, const char *
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	q_buf_printf(line, "ts=%s.%03ldZ level=%s prog=%s pid=%ld event=", ts, now.tv_nsec / 1000000,
-		     level_names[lvl], prog_name, (long)getpid());
+	q_buf_printf(line, "ts=%s.%03ldZ level=%s prog=%s pid=%ld event=", ts,
+	             now.tv_nsec / 1000000, level_names[lvl], prog_name, (long)getpid());
 	add_escaped(line, event, strlen(event));
 	if (fields && *fields) {
 		q_buf_addch(line, ' ');

@@ -36,7 +36,7 @@ void q_log_secrets_clear(void);
  * or passed with the q_logkv form below.
  */
 void q_log(enum q_log_level lvl, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 void q_logv(enum q_log_level lvl, const char *event, const char *fmt, va_list ap);
 
 /* Log event with NULL-terminated key, value string pairs; values are quoted when needed. */
@@ -48,6 +48,7 @@ void q_logkv(enum q_log_level lvl, const char *event, ...) __attribute__((sentin
 #define q_log_error(ev, ...) q_log(Q_LOG_ERROR, (ev), __VA_ARGS__)
 
 /* Render the line that would be logged into out (for tests); returns its length. */
-int q_log_format(char *out, int outlen, enum q_log_level lvl, const char *event, const char *fields);
+int q_log_format(char *out, int outlen, enum q_log_level lvl, const char *event,
+                 const char *fields);
 
 #endif

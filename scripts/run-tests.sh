@@ -21,6 +21,13 @@ for t in "$@"; do
 	set -- $f
 	nf=$(( ${1:-0} + ${2:-0} ))
 	[ -z "$syn" ] && nf=$((nf + 1))
+	# Criterion marks a test passed even when a sanitizer reported on it: count those too.
+	san=$(printf '%s\n' "$out" | grep -cE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:')
+	if [ "$san" -gt 0 ]; then
+		printf '%s\n' "$out" | grep -E -A 12 'ERROR: [A-Za-z]+Sanitizer|runtime error:' | head -n 60
+		nf=$((nf + san))
+		status=1
+	fi
 	printf '  %-40s %s passed, %s failed\n' "$(basename "$t")" "$p" "$nf"
 	passed=$((passed + p))
 	failed=$((failed + nf))

@@ -133,7 +133,8 @@ Test(log, redacts_secret_keys_and_registered_values)
 	char line[512];
 
 	q_log_init("t", Q_LOG_INFO);
-	q_log_format(line, sizeof(line), Q_LOG_INFO, "x", "user=7 bot_token=123:ABC api_secret=\"a b\"");
+	q_log_format(line, sizeof(line), Q_LOG_INFO, "x",
+	             "user=7 bot_token=123:ABC api_secret=\"a b\"");
 	cr_assert(strstr(line, "user=7") != NULL);
 	cr_assert(strstr(line, "123:ABC") == NULL, "%s", line);
 	cr_assert(strstr(line, "a b") == NULL, "%s", line);
