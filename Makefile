@@ -48,6 +48,7 @@ UNITS   := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 TESTS   := $(UNITS) $(if $(INTEG_SRC),$(B)/tests/integration)
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
+SHELL   := /bin/bash
 .PHONY: all deps run up down test unit integration browser lint bench clean help
 .DEFAULT_GOAL := all
 
@@ -107,16 +108,16 @@ deps:
 
 # The stack: see scripts/stack.sh. QUANTOR_PORT (default 8080) and QUANTOR_VAR (default var).
 run: deps all
-	@./scripts/stack.sh run
+	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/stack.sh run
 up: deps all
-	@./scripts/stack.sh up
+	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/stack.sh up
 down:
 	@./scripts/stack.sh down
 
 # Unit tests need no server; integration tests start their own stack under var/test on other
 # ports and always tear it down (scripts/test-integration.sh).
 test: deps all $(TESTS)
-	@B=$(CURDIR)/$(B) ./scripts/test.sh
+	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/test.sh
 
 unit: $(UNITS)
 	@echo '== unit tests'
@@ -124,7 +125,7 @@ unit: $(UNITS)
 
 integration: all $(B)/tests/integration
 	@echo '== integration tests'
-	@./scripts/test-integration.sh $(B)/tests/integration
+	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/test-integration.sh $(B)/tests/integration
 
 LINT_SRC = $(LIB_SRC) $(wildcard lib/*.h lib/*/*.h) $(API_SRC) $(wildcard cgi-bin/*.h) \
            $(CTL_SRC) $(SIM_SRC) $(TRD_SRC) $(wildcard tools/*/*.h trader/*.h) \
@@ -138,7 +139,8 @@ lint:
 		$(CTL_SRC) $(SIM_SRC) $(TRD_SRC)
 	@echo '== clang-tidy'
 	$(Q)clang-tidy --quiet $(LIB_SRC) $(API_SRC) $(CTL_SRC) $(SIM_SRC) $(TRD_SRC) -- \
-		$(ALL_CFLAGS) 2>/dev/null
+		$(ALL_CFLAGS) -Icgi-bin 2>&1 | grep -v '^[0-9]* warnings* generated' ; \
+		exit $${PIPESTATUS[0]}
 
 bench: deps all $(BENCHES)
 	@./scripts/bench.sh $(BENCHES)

@@ -66,7 +66,7 @@ start)
 	"$(bin mariadbd mysqld)" --no-defaults --datadir="$dir/data" --socket="$sock" \
 		--pid-file="$pidf" --log-error="$errlog" --skip-networking $user_opt \
 		--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-		--innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
+		--default-time-zone=+00:00 --innodb-buffer-pool-size=256M --innodb-flush-log-at-trx-commit=2 \
 		--max-connections=300 --skip-name-resolve </dev/null >/dev/null 2>&1 &
 	i=0
 	while ! client -e 'SELECT 1' >/dev/null 2>&1; do

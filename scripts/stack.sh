@@ -11,7 +11,8 @@
 #
 # Environment: QUANTOR_VAR (default var), QUANTOR_PORT (nginx, default 8080),
 # QUANTOR_SIM_PORT (default QUANTOR_PORT+1), QUANTOR_API_WORKERS (default 4),
-# QUANTOR_TRADER_LOOP (seconds between trader ticks, default 5).
+# QUANTOR_TRADER_LOOP (seconds between trader ticks, default 5), QUANTOR_BUILD (the build
+# directory whose programs to run, default build).
 set -eu
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,7 @@ PORT=${QUANTOR_PORT:-8080}
 SIM_PORT=${QUANTOR_SIM_PORT:-$((PORT + 1))}
 WORKERS=${QUANTOR_API_WORKERS:-4}
 TRADER_LOOP=${QUANTOR_TRADER_LOOP:-5}
-BUILD=$SRC/build
+BUILD=${QUANTOR_BUILD:-$SRC/build}
 RUN=$VAR/run
 LOG=$VAR/log
 SECRETS=$VAR/secrets

@@ -32,11 +32,29 @@ set -a
 . "$QUANTOR_VAR/stack.env"
 set +a
 
-TEST_JOBS=1 "$SRC/scripts/run-tests.sh" integration "$bin"
+out=$(TEST_JOBS=1 "$SRC/scripts/run-tests.sh" integration "$bin")
 rc=$?
+printf '%s\n' "$out" | sed '$d'
+summary=$(printf '%s\n' "$out" | tail -n 1)
+# Stop the stack first so that programs built with SANITIZE write their exit reports (leaks),
+# then count every sanitizer report in the stack's logs as a failure.
+cleanup
+san=$(grep -lE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$QUANTOR_VAR"/log/* 2>/dev/null)
+if [ -n "$san" ]; then
+	for f in $san; do
+		echo "== sanitizer report in $f"
+		grep -E -A 15 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$f" | head -n 40
+	done
+	n=$(cat $san | grep -cE 'ERROR: [A-Za-z]+Sanitizer|runtime error:')
+	p=$(printf '%s' "$summary" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
+	f=$(printf '%s' "$summary" | sed -n 's/.*, \([0-9]*\) failed.*/\1/p')
+	summary="integration: ${p:-0} passed, $(( ${f:-0} + n )) failed"
+	rc=1
+fi
 if [ $rc -ne 0 ]; then
 	for f in "$QUANTOR_VAR"/log/*.log; do
 		[ -f "$f" ] && { echo "== tail of $f"; tail -n 15 "$f"; }
 	done
 fi
+echo "$summary"
 exit $rc

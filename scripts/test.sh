@@ -4,7 +4,8 @@
 # "test: N passed, N failed" and the exit status is non-zero when anything failed.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-B=${B:-$SRC/build}
+B=${QUANTOR_BUILD:-$SRC/build}
+export QUANTOR_BUILD=$B
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

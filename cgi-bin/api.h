@@ -1,0 +1,68 @@
+/*
+ * quantor-api internals: the request, the route table and the helpers handlers use.
+ * Handlers are thin (parse, call lib, render): no SQL and no business rules here.
+ */
+#ifndef Q_API_H
+#define Q_API_H
+
+#include <fcgiapp.h>
+#include <jansson.h>
+#include <stddef.h>
+
+#include "q_arena.h"
+#include "q_ctx.h"
+#include "q_err.h"
+
+enum q_route_flags {
+	Q_ROUTE_AUTH = 1 << 0,  /* needs a valid Authorization: tma <initData> */
+	Q_ROUTE_ADMIN = 1 << 1, /* ... from a Telegram id in telegram.admin_ids */
+	Q_ROUTE_JSON = 1 << 2,  /* takes a JSON object body, parsed into r->json */
+	Q_ROUTE_DEV = 1 << 3,   /* exists only when [general] dev = true */
+};
+
+#define Q_REQ_MAX_PARAMS 4
+
+struct q_req {
+	FCGX_Request *fcgx;
+	struct q_arena *arena;
+	struct q_ctx *ctx;
+	const char *method;
+	const char *path;
+	const char *query;                    /* "" when none */
+	const char *params[Q_REQ_MAX_PARAMS]; /* {name} segments of the matched pattern */
+	int nparams;
+	const char *body; /* NUL-terminated copy, arena-owned; NULL when empty */
+	size_t body_len;
+	json_t *json; /* the parsed body of a Q_ROUTE_JSON route, arena-owned */
+	int status;   /* response status, 200 unless a handler sets another */
+	json_t *out;  /* response body, arena-owned */
+	struct q_err err;
+};
+
+typedef int (*q_handler_fn)(struct q_req *r);
+
+struct q_route {
+	const char *method;
+	const char *pattern; /* "/api/v1/bots/{id}/start": {x} matches one non-empty segment */
+	q_handler_fn fn;
+	unsigned flags;
+};
+
+/*
+ * Find the route for method + path, filling r->params. NULL when none matches, with
+ * *status set to 404 (no path matches) or 405 (the path exists with other methods, listed
+ * in allow as "GET, POST").
+ */
+const struct q_route *q_route_lookup(struct q_req *r, int *status, char *allow, size_t allowlen);
+
+/* A request header by its CGI name (HTTP_AUTHORIZATION); NULL when absent. */
+const char *q_req_param(const struct q_req *r, const char *name);
+
+/* Set the response: status and body (the reference is stolen and owned by the arena). */
+int q_reply(struct q_req *r, int status, json_t *body);
+
+/* Handlers. */
+int h_health_get(struct q_req *r);
+int h_dev_init_data(struct q_req *r);
+
+#endif

@@ -1,0 +1,108 @@
+#include "itest.h"
+
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "q_buf.h"
+
+static char hdr_buf[1024];
+
+const char *
+it_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert(v != NULL && *v, "%s is not set: run through scripts/test-integration.sh", name);
+	return v;
+}
+
+const char *
+it_build_dir(void)
+{
+	static char dir[4096];
+	const char *b = getenv("QUANTOR_BUILD");
+
+	if (b && *b)
+		return b;
+	snprintf(dir, sizeof(dir), "%s/build", it_env("QUANTOR_SRC"));
+	return dir;
+}
+
+void
+it_request(struct it_resp *r, const char *method, const char *path, const char *body,
+           size_t body_len, const char *const *headers)
+{
+	struct q_http *h = q_http_new();
+	struct q_err err = {0};
+	struct q_buf url = Q_BUF_INIT;
+	struct q_http_req req = {0};
+
+	memset(r, 0, sizeof(*r));
+	q_http_resp_init(&r->raw);
+	q_buf_printf(&url, "%s%s", it_env("QUANTOR_URL"), path);
+	req.method = method;
+	req.url = url.data;
+	req.headers = headers;
+	req.body = body;
+	req.body_len = body_len;
+	req.timeout_ms = 15000;
+	cr_assert_eq(q_http_do(h, &r->raw, &req, &err), 0, "%s %s: %s", method, path, err.msg);
+	r->status = r->raw.status;
+	r->json = json_loadb(r->raw.body.data, r->raw.body.len, 0, NULL);
+	q_buf_release(&url);
+	q_http_free(h);
+}
+
+void
+it_release(struct it_resp *r)
+{
+	json_decref(r->json);
+	q_http_resp_release(&r->raw);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *
+it_header(struct it_resp *r, const char *name)
+{
+	return q_http_resp_header(&r->raw, name, hdr_buf, sizeof(hdr_buf));
+}
+
+const char *
+it_assert_error(struct it_resp *r, long status, const char *code)
+{
+	json_t *e;
+	const char *c, *m;
+
+	cr_assert_eq(r->status, status, "status %ld, want %ld; body %s", r->status, status,
+	             r->raw.body.data);
+	cr_assert(r->json != NULL, "error body is not JSON: %s", r->raw.body.data);
+	cr_assert_eq(json_object_size(r->json), 1, "error body has extra keys: %s",
+	             r->raw.body.data);
+	e = json_object_get(r->json, "error");
+	cr_assert(json_is_object(e), "no error object: %s", r->raw.body.data);
+	c = json_string_value(json_object_get(e, "code"));
+	m = json_string_value(json_object_get(e, "message"));
+	cr_assert(c && m && *m, "error without code or message: %s", r->raw.body.data);
+	cr_assert_str_eq(c, code, "body %s", r->raw.body.data);
+	return m;
+}
+
+int
+it_sh(const char *fmt, ...)
+{
+	struct q_buf cmd = Q_BUF_INIT;
+	va_list ap;
+	int st;
+
+	q_buf_printf(&cmd, "cd '%s' && ", it_env("QUANTOR_SRC"));
+	va_start(ap, fmt);
+	q_buf_vprintf(&cmd, fmt, ap);
+	va_end(ap);
+	st = system(cmd.data);
+	q_buf_release(&cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

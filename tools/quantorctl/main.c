@@ -1,0 +1,144 @@
+/*
+ * quantorctl: the operator's command line. One table of subcommands, like git's commands[];
+ * each subcommand is in its own cmd_<name>.c. The config comes from $QUANTOR_CONFIG
+ * (default /etc/quantor/quantor.conf) and is loaded only by subcommands that need it.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "q_crypto.h"
+#include "q_log.h"
+
+static int cmd_help(int argc, char **argv, struct ctl *c);
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int, char **, struct ctl *);
+	const char *usage;
+} commands[] = {
+        {"help", cmd_help, "help [COMMAND]\n\tlist the commands, or show how to use one"},
+        {"migrate", cmd_migrate,
+         "migrate [--dir DIR]\n"
+         "\tapply the pending sql/migrations as [db] admin_user, then give [db] user its\n"
+         "\tleast privileges. DIR: --dir, else $QUANTOR_MIGRATIONS, else [db] migrations_dir,\n"
+         "\telse /usr/local/share/quantor/sql/migrations"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct cmd *
+lookup(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void
+list(FILE *f)
+{
+	(void)fputs("usage: quantorctl COMMAND [ARGS]\n\n"
+	            "Reads the config from $QUANTOR_CONFIG (default " CTL_DEFAULT_CONFIG ").\n"
+	            "Commands:\n",
+	            f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		(void)fprintf(f, "  %s\n", commands[i].usage);
+}
+
+static int
+cmd_help(int argc, char **argv, struct ctl *c)
+{
+	const struct cmd *cmd;
+
+	(void)c;
+	if (argc > 2)
+		return ctl_usage("help");
+	if (argc == 1) {
+		list(stdout);
+		return 0;
+	}
+	cmd = lookup(argv[1]);
+	if (cmd == NULL) {
+		(void)fprintf(stderr, "quantorctl: unknown command '%s'; see quantorctl help\n",
+		              argv[1]);
+		return 2;
+	}
+	printf("usage: quantorctl %s\n", cmd->usage);
+	return 0;
+}
+
+int
+ctl_usage(const char *name)
+{
+	const struct cmd *cmd = lookup(name);
+
+	(void)fprintf(stderr, "usage: quantorctl %s\n", cmd ? cmd->usage : name);
+	return 2;
+}
+
+int
+ctl_fail(const struct q_err *err)
+{
+	(void)fprintf(stderr, "quantorctl: %s\n", err->msg[0] ? err->msg : q_err_name(err->code));
+	return 1;
+}
+
+const struct q_config *
+ctl_config(struct ctl *c, struct q_err *err)
+{
+	if (c->cfg == NULL)
+		c->cfg = q_config_load(c->config_path, err);
+	return c->cfg;
+}
+
+struct q_db *
+ctl_db(struct ctl *c, int admin, struct q_err *err)
+{
+	const struct q_config *cfg = ctl_config(c, err);
+	struct q_buf password = Q_BUF_INIT;
+	struct q_db_opts o;
+	struct q_db *db = NULL;
+
+	if (cfg == NULL)
+		return NULL;
+	if (q_db_opts_from_config(&o, cfg, admin, &password, err) == 0) {
+		if (admin)
+			o.io_timeout_s = 0;
+		db = q_db_open(&o, err);
+	}
+	q_buf_release_secret(&password);
+	return db;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = {0};
+	const struct cmd *cmd;
+	const char *env = getenv("QUANTOR_CONFIG");
+	int rc;
+
+	(void)signal(SIGPIPE, SIG_IGN);
+	q_log_init("quantorctl", Q_LOG_WARN);
+	q_crypto_init();
+	c.config_path = env && *env ? env : CTL_DEFAULT_CONFIG;
+	if (argc < 2) {
+		list(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(1, argv + 1, &c);
+	cmd = lookup(argv[1]);
+	if (cmd == NULL) {
+		(void)fprintf(stderr, "quantorctl: unknown command '%s'; see quantorctl help\n",
+		              argv[1]);
+		return 2;
+	}
+	rc = cmd->fn(argc - 1, argv + 1, &c);
+	q_config_free(c.cfg);
+	return rc;
+}
