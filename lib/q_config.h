@@ -22,9 +22,9 @@
 #include "q_buf.h"
 #include "q_err.h"
 
-#define Q_CONFIG_MAX_LINE 4096          /* bytes per line, without the line end */
-#define Q_CONFIG_MAX_SIZE (1024 * 1024) /* bytes per file */
-#define Q_CONFIG_MAX_SECRET (64 * 1024) /* bytes per secret file */
+#define Q_CONFIG_MAX_LINE 4096    /* bytes per line, without the line end */
+#define Q_CONFIG_MAX_SIZE 1048576 /* bytes per file (1 MiB) */
+#define Q_CONFIG_MAX_SECRET 65536 /* bytes per secret file (64 KiB) */
 
 struct q_config;
 

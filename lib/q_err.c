@@ -4,11 +4,11 @@
 #include <string.h>
 
 static const struct {
-	int status;
 	const char *name;
+	int status;
 	int gate;
 } table[] = {
-#define Q_ERR_ROW(c, s, n, g) [c] = {s, n, g},
+#define Q_ERR_ROW(c, s, n, g) [c] = {n, s, g},
         Q_ERR_TABLE(Q_ERR_ROW)
 #undef Q_ERR_ROW
 };
