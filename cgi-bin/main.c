@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "q_buf.h"
+#include "q_db.h"
 #include "q_json.h"
 #include "q_log.h"
 #include "q_mem.h"
@@ -278,7 +279,7 @@ worker(struct q_ctx *ctx, size_t max_body)
 		 * fatal: /api/v1/health reports it and the next request tries again. */
 		struct q_err e = {0};
 
-		if (q_ctx_db(ctx, 0, &e) == NULL)
+		if (q_db_ping(ctx->db, &e) < 0)
 			q_logkv(Q_LOG_WARN, "db.unavailable", "detail", e.msg, (char *)NULL);
 	}
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
@@ -351,6 +352,13 @@ main(int argc, char **argv)
 	}
 	if (q_config_get_int(ctx.cfg, "http", "max_body", 65536, 1024, 16 << 20, &max_body, &err) <
 	    0) {
+		fprintf(stderr, "quantor-api: %s\n", err.msg);
+		return 1;
+	}
+	/* Read the database password now, so that a secret file others can read stops the
+	 * program here with the file and the fix, not every request later. No connection is
+	 * opened before the fork: each worker opens its own. */
+	if (q_ctx_db(&ctx, 0, &err) == NULL) {
 		fprintf(stderr, "quantor-api: %s\n", err.msg);
 		return 1;
 	}

@@ -57,8 +57,10 @@ q_ctx_db(struct q_ctx *ctx, int admin, struct q_err *err)
 
 	if (ctx->db)
 		return ctx->db;
+	/* Lazy: the handle exists even while the server is down, connects on first use and
+	 * reconnects by itself, so a worker started during an outage recovers without a restart. */
 	if (q_db_opts_from_config(&o, ctx->cfg, admin, &pw, err) == 0)
-		ctx->db = q_db_open(&o, err);
+		ctx->db = q_db_open_lazy(&o, err);
 	q_buf_release_secret(&pw);
 	return ctx->db;
 }

@@ -1,6 +1,10 @@
 /* The API skeleton through the real stack: nginx -> spawn-fcgi responders -> MariaDB. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -219,4 +223,82 @@ Test(body, dev_init_data_is_valid_for_this_bot)
 	             -1);
 	q_initdata_release(&d);
 	it_release(&r);
+}
+
+/* Run program with QUANTOR_CONFIG=conf and no FastCGI socket; its stderr into out. */
+static int
+run_with_config(const char *program, const char *conf, char *out, size_t outlen)
+{
+	char cmd[8192];
+	FILE *p;
+	size_t n;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "QUANTOR_CONFIG='%s' '%s/%s' </dev/null 2>&1", conf,
+	         it_build_dir(), program);
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = '\0';
+	st = pclose(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char tmpdir[] = "/tmp/quantor-startup-XXXXXX";
+
+static void
+mk_tmpdir(void)
+{
+	cr_assert(mkdtemp(tmpdir) != NULL);
+}
+
+static void
+rm_tmpdir(void)
+{
+	it_sh("rm -rf '%s'", tmpdir);
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f != NULL, "%s", path);
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(path, mode), 0);
+}
+
+Test(startup, broken_config_line_stops_the_api_naming_file_line_and_fix, .init = mk_tmpdir,
+     .fini = rm_tmpdir)
+{
+	char conf[512], out[4096], where[600];
+
+	snprintf(conf, sizeof(conf), "%s/quantor.conf", tmpdir);
+	write_file(conf, "[general]\ndev = true\nthis line is broken\n", 0644);
+	cr_assert_eq(run_with_config("quantor-api", conf, out, sizeof(out)), 1, "%s", out);
+	snprintf(where, sizeof(where), "%s:3", conf);
+	cr_assert(strstr(out, where) != NULL, "no file:line in: %s", out);
+	cr_assert(strstr(out, "fix") != NULL, "no fix in: %s", out);
+}
+
+Test(startup, readable_secret_file_stops_the_api_naming_it, .init = mk_tmpdir, .fini = rm_tmpdir)
+{
+	char conf[512], secret[512], text[1024], out[4096];
+
+	snprintf(conf, sizeof(conf), "%s/quantor.conf", tmpdir);
+	snprintf(secret, sizeof(secret), "%s/db_password", tmpdir);
+	write_file(secret, "s3cret-db-password\n", 0644);
+	snprintf(text, sizeof(text),
+	         "[db]\nsocket = %s/none.sock\nuser = quantor\npassword_file = %s\n", tmpdir,
+	         secret);
+	write_file(conf, text, 0644);
+	cr_assert_eq(run_with_config("quantor-api", conf, out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, secret) != NULL, "the file is not named: %s", out);
+	cr_assert(strstr(out, "chmod 600") != NULL, "no fix in: %s", out);
+	cr_assert(strstr(out, "s3cret") == NULL, "the secret leaked: %s", out);
+	/* The same file, once private, is accepted: the API then stops only for want of a socket. */
+	cr_assert_eq(chmod(secret, 0600), 0);
+	cr_assert_eq(run_with_config("quantor-api", conf, out, sizeof(out)), 2, "%s", out);
+	cr_assert(strstr(out, "spawn-fcgi") != NULL, "%s", out);
 }
