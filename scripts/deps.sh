@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config libfcgi-dev spawn-fcgi libcurl4-openssl-dev libmariadb-dev
-mariadb-server nginx libjansson-dev libsodium-dev libcriterion-dev"
+mariadb-server nginx libjansson-dev libsodium-dev libcriterion-dev curl openssl"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 
 missing=""
