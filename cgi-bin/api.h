@@ -12,6 +12,8 @@
 #include "q_arena.h"
 #include "q_ctx.h"
 #include "q_err.h"
+#include "q_identity.h"
+#include "q_telegram.h"
 
 enum q_route_flags {
 	Q_ROUTE_AUTH = 1 << 0,  /* needs a valid Authorization: tma <initData> */
@@ -22,10 +24,17 @@ enum q_route_flags {
 
 #define Q_REQ_MAX_PARAMS 4
 
+/* What every worker loads once at startup, besides the config in struct q_ctx. */
+struct q_api_conf {
+	struct q_identity_conf id; /* bot token, initData age, admins */
+	struct q_telegram_conf tg; /* webhook secret, Mini App URL */
+};
+
 struct q_req {
 	FCGX_Request *fcgx;
 	struct q_arena *arena;
 	struct q_ctx *ctx;
+	const struct q_api_conf *conf;
 	const char *method;
 	const char *path;
 	const char *query;                    /* "" when none */
@@ -37,6 +46,9 @@ struct q_req {
 	int status;   /* response status, 200 unless a handler sets another */
 	json_t *out;  /* response body, arena-owned */
 	struct q_err err;
+	/* The authenticated caller of a Q_ROUTE_AUTH or Q_ROUTE_ADMIN route (user_id = user.id). */
+	struct q_user user;
+	long long user_id;
 };
 
 typedef int (*q_handler_fn)(struct q_req *r);
@@ -63,6 +75,13 @@ int q_reply(struct q_req *r, int status, json_t *body);
 
 /* Handlers. */
 int h_health_get(struct q_req *r);
+int h_audit_head_get(struct q_req *r);
+int h_audit_verify_get(struct q_req *r);
+int h_audit_checkpoint_get(struct q_req *r);
+int h_audit_events_get(struct q_req *r);
 int h_dev_init_data(struct q_req *r);
+int h_me_get(struct q_req *r);
+int h_hooks_telegram_post(struct q_req *r);
+int h_admin_live_post(struct q_req *r);
 
 #endif

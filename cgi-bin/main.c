@@ -26,6 +26,9 @@
 #define MAX_WORKERS 256
 
 static volatile sig_atomic_t stopping;
+static struct q_api_conf api_conf; /* loaded before the fork, read-only afterwards */
+
+static void release(struct q_ctx *ctx);
 
 static void
 on_stop(int sig)
@@ -158,6 +161,31 @@ json_content_type(const char *ct)
 	return *ct == '\0' || *ct == ';' || *ct == ' ';
 }
 
+/*
+ * "Authorization: tma <initData>": validated before anything touches the database, so forged,
+ * expired or foreign initData costs no query; then the user is found or created.
+ */
+static int
+authenticate(struct q_req *r, unsigned flags)
+{
+	struct q_initdata d;
+	struct q_db *db;
+	int rc;
+
+	if (q_identity_check(&r->conf->id, q_req_param(r, "HTTP_AUTHORIZATION"),
+	                     (long long)time(NULL), &d, &r->err) < 0)
+		return -1;
+	db = q_ctx_db(r->ctx, 0, &r->err);
+	rc = db ? q_identity_login(db, &r->conf->id, &d, &r->user, &r->err) : -1;
+	q_initdata_release(&d);
+	if (rc < 0)
+		return -1;
+	r->user_id = r->user.id;
+	if ((flags & Q_ROUTE_ADMIN) && !r->user.is_admin)
+		return q_err_set(&r->err, Q_E_FORBIDDEN, "this route is for Quantor's admins");
+	return 0;
+}
+
 /* Everything between accept and the response: route, auth, body, handler. */
 static int
 dispatch(struct q_req *r, size_t max_body, char *allow, size_t allowlen)
@@ -172,9 +200,8 @@ dispatch(struct q_req *r, size_t max_body, char *allow, size_t allowlen)
 			                 r->method, r->path);
 		return q_err_set(&r->err, Q_E_NOT_FOUND, "no route for %s", r->path);
 	}
-	if (rt->flags & (Q_ROUTE_AUTH | Q_ROUTE_ADMIN))
-		return q_err_set(&r->err, Q_E_UNAUTHORIZED,
-		                 "authentication is not available on this server yet");
+	if ((rt->flags & (Q_ROUTE_AUTH | Q_ROUTE_ADMIN)) && authenticate(r, rt->flags) < 0)
+		return -1;
 	if (read_body(r, max_body) < 0)
 		return -1;
 	if (rt->flags & Q_ROUTE_JSON) {
@@ -247,6 +274,7 @@ serve_one(struct q_ctx *ctx, FCGX_Request *fr, size_t max_body)
 	memset(&r, 0, sizeof(r));
 	r.fcgx = fr;
 	r.ctx = ctx;
+	r.conf = &api_conf;
 	r.arena = q_arena_new();
 	r.status = 200;
 	m = FCGX_GetParam("REQUEST_METHOD", fr->envp);
@@ -287,7 +315,7 @@ worker(struct q_ctx *ctx, size_t max_body)
 		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
-	q_ctx_release(ctx);
+	release(ctx);
 	return 0;
 }
 
@@ -314,6 +342,36 @@ usage(void)
 	      "The config is read from $QUANTOR_CONFIG (default /etc/quantor/quantor.conf).\n",
 	      stderr);
 	exit(2);
+}
+
+static void
+release(struct q_ctx *ctx)
+{
+	q_identity_conf_release(&api_conf.id);
+	q_telegram_conf_release(&api_conf.tg);
+	q_ctx_release(ctx);
+}
+
+/*
+ * Everything that can be wrong with the setup, checked before any worker starts: the config's
+ * numbers, and every secret file (read now, so one that others can read stops the program here
+ * with the file and the fix). No database connection is opened before the fork.
+ */
+static int
+startup(struct q_ctx *ctx, long long *workers, long long *max_body, struct q_err *err)
+{
+	if (*workers == 0 &&
+	    q_config_get_int(ctx->cfg, "http", "workers", 4, 1, MAX_WORKERS, workers, err) < 0)
+		return -1;
+	if (q_config_get_int(ctx->cfg, "http", "max_body", 65536, 1024, 16 << 20, max_body, err) <
+	    0)
+		return -1;
+	if (q_ctx_db(ctx, 0, err) == NULL)
+		return -1;
+	if (q_identity_conf_load(&api_conf.id, ctx->cfg, err) < 0 ||
+	    q_telegram_conf_load(&api_conf.tg, ctx->cfg, err) < 0)
+		return -1;
+	return 0;
 }
 
 int
@@ -345,27 +403,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "quantor-api: %s\n", err.msg);
 		return 1;
 	}
-	if (workers == 0 &&
-	    q_config_get_int(ctx.cfg, "http", "workers", 4, 1, MAX_WORKERS, &workers, &err) < 0) {
+	if (startup(&ctx, &workers, &max_body, &err) < 0) {
 		fprintf(stderr, "quantor-api: %s\n", err.msg);
-		return 1;
-	}
-	if (q_config_get_int(ctx.cfg, "http", "max_body", 65536, 1024, 16 << 20, &max_body, &err) <
-	    0) {
-		fprintf(stderr, "quantor-api: %s\n", err.msg);
-		return 1;
-	}
-	/* Read the database password now, so that a secret file others can read stops the
-	 * program here with the file and the fix, not every request later. No connection is
-	 * opened before the fork: each worker opens its own. */
-	if (q_ctx_db(&ctx, 0, &err) == NULL) {
-		fprintf(stderr, "quantor-api: %s\n", err.msg);
+		release(&ctx);
 		return 1;
 	}
 	if (getsockopt(STDIN_FILENO, SOL_SOCKET, SO_TYPE, &type, &tl) < 0) {
-		fputs("quantor-api: fd 0 is not a listening socket; start it under spawn-fcgi\n",
+		fputs("quantor-api: fd 0 is not a listening socket; start it under spawn-fcgi\n"
+		      "  spawn-fcgi -s /run/quantor/api.sock -- quantor-api --workers 4\n",
 		      stderr);
-		usage();
+		release(&ctx);
+		return 2;
 	}
 
 	handle_signals(on_stop);
@@ -416,6 +464,6 @@ main(int argc, char **argv)
 		if (pids[i] > 0)
 			kill(pids[i], SIGKILL);
 	q_log(Q_LOG_INFO, "api.stop", "workers=%lld", workers);
-	q_ctx_release(&ctx);
+	release(&ctx);
 	return 0;
 }

@@ -6,7 +6,14 @@
 /* The one route table. Order matters only between patterns that could match the same path. */
 static const struct q_route routes[] = {
         {"GET", "/api/v1/health", h_health_get, 0},
+        {"GET", "/api/v1/audit/head", h_audit_head_get, 0},
+        {"GET", "/api/v1/audit/verify", h_audit_verify_get, 0},
+        {"GET", "/api/v1/audit/checkpoint", h_audit_checkpoint_get, 0},
+        {"GET", "/api/v1/audit/events", h_audit_events_get, Q_ROUTE_AUTH},
         {"POST", "/api/v1/dev/init-data", h_dev_init_data, Q_ROUTE_JSON | Q_ROUTE_DEV},
+        {"GET", "/api/v1/me", h_me_get, Q_ROUTE_AUTH},
+        {"POST", "/api/v1/hooks/telegram", h_hooks_telegram_post, Q_ROUTE_JSON},
+        {"POST", "/api/v1/admin/live", h_admin_live_post, Q_ROUTE_ADMIN | Q_ROUTE_JSON},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

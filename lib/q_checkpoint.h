@@ -12,7 +12,7 @@
  * The signature covers the body: every byte before the blank line, its last "\n" included.
  * The key id is the first 4 bytes of SHA-256(key name || 0x0A || 0x01 || 32-byte public key),
  * 0x01 being the signed-note type byte of Ed25519. The "root hash" of this log is the chain
- * head (the hash of entry <size>, 64 "0"s as raw zero bytes for size 0), not a Merkle root:
+ * head (the hash of entry <size>; 32 zero bytes for size 0, the genesis), not a Merkle root:
  * the chain is linear, so the head commits to every entry before it.
  *
  * Nothing here touches the database; q_audit stores, serves and checks checkpoints.

@@ -84,6 +84,12 @@ secrets() {
 		printf '%s' "$(($(od -An -tu4 -N4 /dev/urandom | tr -d ' ') % 900000000 + 100000000))" \
 			>"$VAR/admin_tg_id"
 	fi
+	# The audit checkpoint signing key (an Ed25519 seed) and its public key, for [audit].
+	if [ ! -s "$SECRETS/audit_checkpoint_key" ] && [ -x "$BUILD/quantorctl" ]; then
+		"$BUILD/quantorctl" audit keygen --out "$SECRETS/audit_checkpoint_key" \
+			>"$VAR/audit_checkpoint.pub" 2>/dev/null ||
+			die "quantorctl audit keygen failed"
+	fi
 	chmod 600 "$SECRETS"/*
 }
 
@@ -138,6 +144,7 @@ connect_retries = 2
 [http]
 max_body = 65536
 workers = $WORKERS
+public_url = $URL
 
 [telegram]
 bot_token_file = $SECRETS/bot_token
@@ -170,6 +177,12 @@ base_url = $SIM_URL/bitget
 [sim]
 port = $SIM_PORT
 accounts_file = $VAR/sim-accounts.json
+
+[audit]
+origin = quantor.local/audit
+checkpoint_key_file = $SECRETS/audit_checkpoint_key
+public_key = $(cat "$VAR/audit_checkpoint.pub" 2>/dev/null)
+checkpoint_interval = 3600
 CONF
 	mv "$CONF.tmp" "$CONF"
 }

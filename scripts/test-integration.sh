@@ -6,7 +6,8 @@ set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 bin=${1:?usage: test-integration.sh BINARY}
 
-export QUANTOR_VAR="$SRC/var/test"
+# QUANTOR_TEST_VAR and QUANTOR_TEST_PORT let two test runs share a machine.
+export QUANTOR_VAR="${QUANTOR_TEST_VAR:-$SRC/var/test}"
 export QUANTOR_PORT="${QUANTOR_TEST_PORT:-18080}"
 export QUANTOR_SIM_PORT="$((QUANTOR_PORT + 1))"
 export QUANTOR_API_WORKERS=3
@@ -20,9 +21,9 @@ trap 'exit 130' INT TERM
 
 "$SRC/scripts/stack.sh" down >/dev/null 2>&1 || true
 rm -rf "$QUANTOR_VAR"
-if ! "$SRC/scripts/stack.sh" up >"$SRC/var/test-stack.log" 2>&1; then
+if ! "$SRC/scripts/stack.sh" up >"$QUANTOR_VAR.stack.log" 2>&1; then
 	echo "integration: the test stack did not start:"
-	tail -n 30 "$SRC/var/test-stack.log"
+	tail -n 30 "$QUANTOR_VAR.stack.log"
 	for f in "$QUANTOR_VAR"/log/*; do [ -f "$f" ] && { echo "== $f"; tail -n 20 "$f"; }; done
 	echo "integration: 0 passed, 1 failed"
 	exit 1

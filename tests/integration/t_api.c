@@ -289,9 +289,14 @@ Test(startup, readable_secret_file_stops_the_api_naming_it, .init = mk_tmpdir, .
 	snprintf(conf, sizeof(conf), "%s/quantor.conf", tmpdir);
 	snprintf(secret, sizeof(secret), "%s/db_password", tmpdir);
 	write_file(secret, "s3cret-db-password\n", 0644);
+	snprintf(text, sizeof(text), "%s/bot_token", tmpdir);
+	write_file(text, "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", 0600);
+	snprintf(text, sizeof(text), "%s/hook", tmpdir);
+	write_file(text, "hook-secret\n", 0600);
 	snprintf(text, sizeof(text),
-	         "[db]\nsocket = %s/none.sock\nuser = quantor\npassword_file = %s\n", tmpdir,
-	         secret);
+	         "[db]\nsocket = %s/none.sock\nuser = quantor\npassword_file = %s\n"
+	         "[telegram]\nbot_token_file = %s/bot_token\nwebhook_secret_file = %s/hook\n",
+	         tmpdir, secret, tmpdir, tmpdir);
 	write_file(conf, text, 0644);
 	cr_assert_eq(run_with_config("quantor-api", conf, out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, secret) != NULL, "the file is not named: %s", out);

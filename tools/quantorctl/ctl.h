@@ -36,5 +36,8 @@ int ctl_fail(const struct q_err *err);
 int ctl_usage(const char *name);
 
 int cmd_migrate(int argc, char **argv, struct ctl *c);
+int cmd_audit(int argc, char **argv, struct ctl *c);
+int cmd_telegram(int argc, char **argv, struct ctl *c);
+int cmd_outbox(int argc, char **argv, struct ctl *c);
 
 #endif

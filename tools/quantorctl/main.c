@@ -25,6 +25,23 @@ static const struct cmd {
          "\tapply the pending sql/migrations as [db] admin_user, then give [db] user its\n"
          "\tleast privileges. DIR: --dir, else $QUANTOR_MIGRATIONS, else [db] migrations_dir,\n"
          "\telse /usr/local/share/quantor/sql/migrations"},
+        {"audit", cmd_audit,
+         "audit head | verify [--checkpoint FILE|URL]... | checkpoint | keygen [--out FILE]\n"
+         "\thead: the chain's last seq and hash. verify: recompute the chain from genesis, then\n"
+         "\tcheck that it still extends every stored checkpoint and each one given (a signed\n"
+         "\tnote in a file, or a URL serving one or GET /api/v1/audit/checkpoint); exit 1 naming\n"
+         "\tthe first bad seq or the checkpoint that no longer matches. checkpoint: sign the head\n"
+         "\twith [audit] checkpoint_key_file, store and print the note. keygen: write a new\n"
+         "\tsigning key (mode 600, never overwriting) to FILE or [audit] checkpoint_key_file\n"
+         "\tand print its public key"},
+        {"telegram", cmd_telegram,
+         "telegram set-webhook [--url URL]\n"
+         "\tpoint the bot's webhook at URL (default [http] public_url + /api/v1/hooks/telegram)\n"
+         "\twith [telegram] webhook_secret_file as the secret token Telegram sends back"},
+        {"outbox", cmd_outbox,
+         "outbox drain [--max N] [--loop SECONDS]\n"
+         "\tsend up to N (default 100) queued Telegram messages, honouring retry_after;\n"
+         "\twith --loop, again every SECONDS until interrupted"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
