@@ -151,8 +151,7 @@ h_audit_events_get(struct q_req *r)
 	size_t n;
 	json_t *list;
 
-	/* XXX r->user_id is filled by Telegram authentication (next issue); until then the
-	 * dispatcher answers 401 before this handler runs. */
+	/* The dispatcher has authenticated the caller (Q_ROUTE_AUTH); this is a second lock. */
 	if (r->user_id <= 0)
 		return q_err_set(&r->err, Q_E_UNAUTHORIZED, "sign in to see your audit events");
 	if (events_query(r, &after, &limit) < 0)

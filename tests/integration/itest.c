@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "q_buf.h"
+#include "q_initdata.h"
 
 static char hdr_buf[1024];
 
@@ -105,4 +107,35 @@ it_sh(const char *fmt, ...)
 	st = system(cmd.data);
 	q_buf_release(&cmd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+void
+it_init_data(struct q_buf *out, const char *token, long long id, const char *first, long long when)
+{
+	struct q_err err = {0};
+	char user[256], auth[32];
+	const char *keys[] = {"query_id", "user", "auth_date"};
+	const char *vals[] = {"AAHdF6IQAAAAAN0XohDhrOrc", user, auth};
+
+	snprintf(user, sizeof(user),
+	         "{\"id\":%lld,\"first_name\":\"%s\",\"username\":\"u%lld\",\"language_code\":"
+	         "\"en\"}",
+	         id, first, id);
+	snprintf(auth, sizeof(auth), "%lld", when);
+	q_buf_reset(out);
+	cr_assert_eq(q_initdata_sign(out, token, keys, vals, 3, &err), 0, "%s", err.msg);
+}
+
+void
+it_as_user(struct it_resp *r, const char *method, const char *path, long long id, const char *body)
+{
+	struct q_buf init = Q_BUF_INIT, auth = Q_BUF_INIT;
+	const char *h[3] = {NULL, "Content-Type: application/json", NULL};
+
+	it_init_data(&init, it_env("QUANTOR_BOT_TOKEN"), id, "Ann", (long long)time(NULL));
+	q_buf_printf(&auth, "Authorization: tma %s", init.data);
+	h[0] = auth.data;
+	it_request(r, method, path, body, body ? strlen(body) : 0, h);
+	q_buf_release(&init);
+	q_buf_release(&auth);
 }

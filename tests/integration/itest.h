@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "q_buf.h"
 #include "q_http.h"
 
 /* The value of a stack.env variable; fails the test when it is missing. */
@@ -29,6 +30,14 @@ struct it_resp {
 void it_request(struct it_resp *r, const char *method, const char *path, const char *body,
                 size_t body_len, const char *const *headers);
 void it_release(struct it_resp *r);
+
+/* A valid initData for Telegram user id ("Ann"), signed with token at auth_date when. */
+void it_init_data(struct q_buf *out, const char *token, long long id, const char *first,
+                  long long when);
+
+/* method path as Telegram user id: Authorization with initData for this bot, signed now. */
+void it_as_user(struct it_resp *r, const char *method, const char *path, long long id,
+                const char *body);
 
 /* Header of the response, or NULL. */
 const char *it_header(struct it_resp *r, const char *name);

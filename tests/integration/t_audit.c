@@ -469,8 +469,49 @@ Test(audit, app_user_cannot_rewrite_audit_log)
 	cr_assert_eq(rc, -1, "DELETE FROM audit_log was allowed");
 	cr_assert_eq(err.code, Q_E_FORBIDDEN, "%s", err.msg);
 	cr_assert_eq(q_db_errno(db), 1142u);
+	/* Nor delete the checkpoints that would expose a rewritten chain. */
+	q_err_clear(&err);
+	rc = q_db_exec(db, &err, "DELETE FROM audit_checkpoints WHERE id > ?", "i", 0LL);
+	cr_assert_eq(rc, -1, "DELETE FROM audit_checkpoints was allowed");
+	cr_assert_eq(q_db_errno(db), 1142u);
 	assert_chain_ok();
 	q_db_free(db);
+}
+
+Test(audit, events_are_the_callers_own)
+{
+	struct it_resp r;
+	json_t *ev, *events;
+	size_t i;
+	int created = 0;
+
+	/* Two users exist; each sees only their own events. */
+	it_as_user(&r, "GET", "/api/v1/me", 5400002, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
+	it_release(&r);
+	it_as_user(&r, "GET", "/api/v1/audit/events", 5400001, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
+	events = json_object_get(r.json, "events");
+	cr_assert(json_array_size(events) >= 1, "%s", r.raw.body.data);
+	json_array_foreach(events, i, ev)
+	{
+		const char *payload = json_string_value(json_object_get(ev, "payload"));
+		json_t *p = json_loads(payload ? payload : "", 0, NULL);
+
+		cr_assert(json_integer_value(json_object_get(ev, "seq")) > 0);
+		cr_assert_eq(strlen(json_string_value(json_object_get(ev, "hash"))), 64);
+		cr_assert_eq(strlen(json_string_value(json_object_get(ev, "prev_hash"))), 64);
+		cr_assert(p != NULL, "payload is not JSON: %s", payload);
+		if (strcmp(json_string_value(json_object_get(p, "type")), "user.created") == 0) {
+			created++;
+			cr_assert_eq(json_integer_value(json_object_get(json_object_get(p, "data"),
+			                                                "telegram_id")),
+			             5400001, "another user's event: %s", payload);
+		}
+		json_decref(p);
+	}
+	cr_assert_eq(created, 1, "%s", r.raw.body.data);
+	it_release(&r);
 }
 
 Test(audit, events_route_requires_authentication)

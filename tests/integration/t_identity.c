@@ -44,39 +44,6 @@ count(const char *sql, long long arg)
 	return n;
 }
 
-/* initData for Telegram user id, signed with token at auth_date. */
-static void
-init_data(struct q_buf *out, const char *token, long long id, const char *first, long long when)
-{
-	struct q_err err = {0};
-	char user[256], auth[32];
-	const char *keys[] = {"query_id", "user", "auth_date"};
-	const char *vals[] = {"AAHdF6IQAAAAAN0XohDhrOrc", user, auth};
-
-	snprintf(
-	        user, sizeof(user),
-	        "{\"id\":%lld,\"first_name\":\"%s\",\"username\":\"u%lld\",\"language_code\":\"en\"}",
-	        id, first, id);
-	snprintf(auth, sizeof(auth), "%lld", when);
-	q_buf_reset(out);
-	cr_assert_eq(q_initdata_sign(out, token, keys, vals, 3, &err), 0, "%s", err.msg);
-}
-
-/* GET path as Telegram user id (valid initData for this bot, signed now). */
-static void
-as_user(struct it_resp *r, const char *method, const char *path, long long id, const char *body)
-{
-	struct q_buf init = Q_BUF_INIT, auth = Q_BUF_INIT;
-	const char *h[3] = {NULL, "Content-Type: application/json", NULL};
-
-	init_data(&init, it_env("QUANTOR_BOT_TOKEN"), id, "Ann", (long long)time(NULL));
-	q_buf_printf(&auth, "Authorization: tma %s", init.data);
-	h[0] = auth.data;
-	it_request(r, method, path, body, body ? strlen(body) : 0, h);
-	q_buf_release(&init);
-	q_buf_release(&auth);
-}
-
 static void
 me_with(struct it_resp *r, const char *authorization)
 {
@@ -110,7 +77,7 @@ Test(identity, valid_init_data_creates_exactly_one_user)
 
 	cr_assert_eq(count("SELECT COUNT(*) FROM users WHERE telegram_id = ?", tg), 0);
 	for (int i = 0; i < 3; i++) {
-		as_user(&r, "GET", "/api/v1/me", tg, NULL);
+		it_as_user(&r, "GET", "/api/v1/me", tg, NULL);
 		cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
 		u = json_object_get(r.json, "user");
 		cr_assert_eq(json_integer_value(json_object_get(u, "telegram_id")), tg);
@@ -140,8 +107,8 @@ Test(identity, names_are_refreshed)
 	struct q_err err = {0};
 
 	for (int i = 0; i < 2; i++) {
-		init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, i ? "Renamed" : "First",
-		          (long long)time(NULL));
+		it_init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, i ? "Renamed" : "First",
+		             (long long)time(NULL));
 		q_buf_reset(&auth);
 		q_buf_printf(&auth, "Authorization: tma %s", init.data);
 		me_with(&r, auth.data);
@@ -165,7 +132,7 @@ Test(identity, forged_tampered_expired_and_other_bot_are_401)
 	long long now = (long long)time(NULL);
 
 	/* Tampered: the signed name changed after signing. */
-	init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, "Ann", now);
+	it_init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, "Ann", now);
 	p = strstr(init.data, "Ann");
 	cr_assert(p != NULL);
 	p[0] = 'B';
@@ -174,7 +141,7 @@ Test(identity, forged_tampered_expired_and_other_bot_are_401)
 	it_assert_error(&r, 401, "UNAUTHORIZED");
 	it_release(&r);
 	/* Forged: a hash of zeros. */
-	init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, "Ann", now);
+	it_init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, "Ann", now);
 	p = strstr(init.data, "hash=");
 	memset(p + 5, '0', 64);
 	q_buf_reset(&auth);
@@ -183,14 +150,14 @@ Test(identity, forged_tampered_expired_and_other_bot_are_401)
 	it_assert_error(&r, 401, "UNAUTHORIZED");
 	it_release(&r);
 	/* Expired: signed two days ago (init_data_max_age is one day). */
-	init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, "Ann", now - 2 * 86400);
+	it_init_data(&init, it_env("QUANTOR_BOT_TOKEN"), tg, "Ann", now - 2 * 86400);
 	q_buf_reset(&auth);
 	q_buf_printf(&auth, "Authorization: tma %s", init.data);
 	me_with(&r, auth.data);
 	it_assert_error(&r, 401, "UNAUTHORIZED");
 	it_release(&r);
 	/* Another bot's token: valid for that bot, not for this one. */
-	init_data(&init, "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", tg, "Ann", now);
+	it_init_data(&init, "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", tg, "Ann", now);
 	q_buf_reset(&auth);
 	q_buf_printf(&auth, "Authorization: tma %s", init.data);
 	me_with(&r, auth.data);
@@ -208,7 +175,7 @@ hammer(void *arg)
 	struct it_resp r;
 	long status;
 
-	as_user(&r, "GET", "/api/v1/me", *(long long *)arg, NULL);
+	it_as_user(&r, "GET", "/api/v1/me", *(long long *)arg, NULL);
 	status = r.status;
 	it_release(&r);
 	return (void *)status;
@@ -243,15 +210,15 @@ Test(identity, admin_route_is_403_for_others_and_works_for_admins)
 	        "SELECT COUNT(*) FROM audit_log WHERE type = 'killswitch.flipped' AND seq > ?";
 	long long before = count(flips, 0);
 
-	as_user(&r, "POST", "/api/v1/admin/live", 5100005,
-	        "{\"enabled\":true,\"reason\":\"let me trade\"}");
+	it_as_user(&r, "POST", "/api/v1/admin/live", 5100005,
+	           "{\"enabled\":true,\"reason\":\"let me trade\"}");
 	it_assert_error(&r, 403, "FORBIDDEN");
 	it_release(&r);
-	as_user(&r, "POST", "/api/v1/admin/live", admin, "{\"enabled\":true}");
+	it_as_user(&r, "POST", "/api/v1/admin/live", admin, "{\"enabled\":true}");
 	cr_assert_eq(r.status, 400, "a reason is required: %s", r.raw.body.data);
 	it_release(&r);
-	as_user(&r, "POST", "/api/v1/admin/live", admin,
-	        "{\"enabled\":false,\"reason\":\"integration test\"}");
+	it_as_user(&r, "POST", "/api/v1/admin/live", admin,
+	           "{\"enabled\":false,\"reason\":\"integration test\"}");
 	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
 	it_release(&r);
 	cr_assert_eq(
@@ -396,7 +363,7 @@ Test(webhook, start_links_the_chat_and_queues_a_welcome_with_the_app)
 	                   "telegram_id",
 	                   tg),
 	             1);
-	as_user(&r, "GET", "/api/v1/me", tg, NULL);
+	it_as_user(&r, "GET", "/api/v1/me", tg, NULL);
 	cr_assert(json_is_true(json_object_get(r.json, "telegram_linked")), "%s", r.raw.body.data);
 	it_release(&r);
 	cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'telegram.linked' AND "

@@ -701,3 +701,24 @@ Test(config, secret_works_on_a_parsed_text_too, .init = make_tmpdir, .fini = rem
 	q_buf_release_secret(&out);
 	q_config_free(cfg);
 }
+
+/* The example shipped in etc/ is what operators copy: it must load, with the documented keys. */
+Test(config, the_shipped_example_loads)
+{
+	const char *src = getenv("QUANTOR_SRC");
+	char path[4096];
+	struct q_err err = {0};
+	struct q_config *cfg;
+	long long workers = 0;
+
+	snprintf(path, sizeof(path), "%s/etc/quantor.conf.example", src && *src ? src : ".");
+	cfg = q_config_load(path, &err);
+	cr_assert(cfg != NULL, "%s", err.msg);
+	cr_assert_eq(q_config_get_int(cfg, "http", "workers", 0, 1, 256, &workers, &err), 0, "%s",
+		     err.msg);
+	cr_assert_eq(workers, 4);
+	cr_assert_str_eq(q_config_get(cfg, "db", "user", ""), "quantor");
+	cr_assert_str_eq(q_config_get(cfg, "http", "public_url", ""), "https://quantor.example");
+	cr_assert_str_eq(q_config_get(cfg, "telegram", "bot_token_file", ""), "bot_token");
+	q_config_free(cfg);
+}
