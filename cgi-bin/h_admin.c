@@ -22,6 +22,7 @@ h_admin_live_post(struct q_req *r)
 	if (db == NULL || q_settings_set_live(db, enabled, actor, reason, &r->err) < 0)
 		return -1;
 	q_log(Q_LOG_WARN, "killswitch.flipped", "enabled=%d actor=%s", enabled, actor);
-	return q_reply(r, 200, json_pack("{s:b, s:s, s:s}", "enabled", enabled, "reason", reason,
-					 "by", actor));
+	return q_reply(
+	        r, 200,
+	        json_pack("{s:b, s:s, s:s}", "enabled", enabled, "reason", reason, "by", actor));
 }

@@ -715,7 +715,7 @@ Test(config, the_shipped_example_loads)
 	cfg = q_config_load(path, &err);
 	cr_assert(cfg != NULL, "%s", err.msg);
 	cr_assert_eq(q_config_get_int(cfg, "http", "workers", 0, 1, 256, &workers, &err), 0, "%s",
-		     err.msg);
+	             err.msg);
 	cr_assert_eq(workers, 4);
 	cr_assert_str_eq(q_config_get(cfg, "db", "user", ""), "quantor");
 	cr_assert_str_eq(q_config_get(cfg, "http", "public_url", ""), "https://quantor.example");

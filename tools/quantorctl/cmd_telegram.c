@@ -51,7 +51,8 @@ cmd_telegram(int argc, char **argv, struct ctl *c)
 		q_buf_adds(&url, "/api/v1/hooks/telegram");
 	}
 	params = json_pack("{s:s, s:s, s:[s, s]}", "url", url.data, "secret_token",
-			   tc.webhook_secret.data, "allowed_updates", "message", "pre_checkout_query");
+	                   tc.webhook_secret.data, "allowed_updates", "message",
+	                   "pre_checkout_query");
 	http = q_http_new();
 	if (q_tg_call(http, &api, "setWebhook", params, &res, NULL, &err) < 0)
 		goto out;
