@@ -255,11 +255,18 @@ sim_up() {
 	QUANTOR_CONFIG=$CONF "$BUILD/quantor-sim" --port "$SIM_PORT" \
 		--accounts "$VAR/sim-accounts.json" >>"$LOG/sim.log" 2>&1 </dev/null &
 	echo $! >"$RUN/sim.pid"
+	i=0
+	until curl -sf -o /dev/null "$SIM_URL/_sim/health"; do
+		alive "$RUN/sim.pid" || die "quantor-sim exited at start; see $LOG/sim.log"
+		i=$((i + 1))
+		[ $i -gt 100 ] && die "quantor-sim did not answer in 10 s; see $LOG/sim.log"
+		sleep 0.1
+	done
 }
 sim_down() { stop_pidfile "$RUN/sim.pid"; }
 sim_status() {
 	if [ ! -x "$BUILD/quantor-sim" ]; then
-		echo "not built (the exchange simulator arrives with issue 5)"
+		echo "not built (run make)"
 	elif alive "$RUN/sim.pid"; then
 		echo "running  pid $(cat "$RUN/sim.pid")  $SIM_URL"
 	else
@@ -314,7 +321,7 @@ trader_up() {
 trader_down() { stop_pidfile "$RUN/trader.pid"; }
 trader_status() {
 	if [ ! -x "$BUILD/quantor-trader" ]; then
-		echo "not built (the trader arrives with issue 9)"
+		echo "not built yet (the trader arrives with issue 9)"
 	elif alive "$RUN/trader.pid"; then
 		echo "running  pid $(cat "$RUN/trader.pid")  tick every ${TRADER_LOOP}s"
 	else
