@@ -213,3 +213,46 @@ Test(outbox, transient_failures_are_bounded, .fini = clear_faults)
 	        1);
 	cr_assert_eq(attempts, Q_OUTBOX_MAX_ATTEMPTS);
 }
+
+/*
+ * The whole Telegram loop: quantorctl points the webhook at this server with the secret token;
+ * the sim then delivers an update the way Telegram does, and the reply comes back through the
+ * outbox to the sim's Bot API.
+ */
+Test(outbox, set_webhook_then_telegram_delivers_and_the_reply_arrives)
+{
+	struct it_resp r;
+	char cmd[4096], out[1024];
+	FILE *p;
+	size_t n;
+	json_t *info;
+
+	snprintf(cmd, sizeof(cmd), "QUANTOR_CONFIG='%s' '%s/quantorctl' telegram set-webhook 2>&1",
+	         it_env("QUANTOR_CONFIG"), it_build_dir());
+	p = popen(cmd, "r");
+	cr_assert(p != NULL);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s", out);
+	cr_assert(strstr(out, "/api/v1/hooks/telegram") != NULL, "%s", out);
+
+	sim(&r, "POST", "/_sim/telegram/deliver",
+	    "{\"update_id\":5300100001,\"message\":{\"message_id\":7,\"date\":1,"
+	    "\"from\":{\"id\":5300100,\"is_bot\":false,\"first_name\":\"Tia\"},"
+	    "\"chat\":{\"id\":5300100,\"type\":\"private\"},\"text\":\"/start\"}}");
+	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
+	cr_assert_eq(json_integer_value(json_object_get(r.json, "status")), 200, "%s",
+	             r.raw.body.data);
+	it_release(&r);
+	cr_assert_eq(drain(out, sizeof(out)), 0, "%s", out);
+	cr_assert_eq(delivered(5300100, "Welcome"), 1);
+
+	/* Telegram was told the secret it must send back with every update. */
+	sim(&r, "GET", "/_sim/telegram/messages?method=setWebhook", NULL);
+	info = json_array_get(json_object_get(r.json, "calls"), 0);
+	cr_assert(info != NULL, "setWebhook was not called: %s", r.raw.body.data);
+	cr_assert_str_eq(
+	        json_string_value(json_object_get(json_object_get(info, "params"), "secret_token")),
+	        it_env("QUANTOR_TG_WEBHOOK_SECRET"));
+	it_release(&r);
+}
