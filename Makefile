@@ -49,7 +49,7 @@ TESTS   := $(UNITS) $(if $(INTEG_SRC),$(B)/tests/integration)
 BENCHES := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 SHELL   := /bin/bash
-.PHONY: all deps run up down test unit integration browser lint bench clean help
+.PHONY: all deps deps-test run up down test unit integration browser lint bench clean help
 .DEFAULT_GOAL := all
 
 all: $(PROGS)
@@ -106,6 +106,11 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(LIBQ)
 deps:
 	@./scripts/deps.sh
 
+# The browser tests also need Chromium and Node.js (playwright-core comes from npm). Node
+# is installed from Debian only when there is none: some images ship a nodejs that bundles npm.
+deps-test:
+	@./scripts/deps.sh chromium $$(command -v npm >/dev/null 2>&1 || echo nodejs npm)
+
 # The stack: see scripts/stack.sh. QUANTOR_PORT (default 8080) and QUANTOR_VAR (default var).
 run: deps all
 	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/stack.sh run
@@ -116,7 +121,7 @@ down:
 
 # Unit tests need no server; integration tests start their own stack under var/test on other
 # ports and always tear it down (scripts/test-integration.sh).
-test: deps all $(TESTS)
+test: deps-test all $(TESTS)
 	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/test.sh
 
 unit: $(UNITS)

@@ -37,6 +37,25 @@ out=$(TEST_JOBS=1 "$SRC/scripts/run-tests.sh" integration "$bin")
 rc=$?
 printf '%s\n' "$out" | sed '$d'
 summary=$(printf '%s\n' "$out" | tail -n 1)
+
+# Browser tests against the same stack: playwright-core (npm) driving Debian's chromium.
+browser_summary=""
+if [ -f "$SRC/tests/browser/package.json" ]; then
+	if [ ! -d "$SRC/tests/browser/node_modules/playwright-core" ]; then
+		(cd "$SRC/tests/browser" && npm ci --no-audit --no-fund >/dev/null 2>&1) ||
+			(cd "$SRC/tests/browser" && npm ci --no-audit --no-fund)
+	fi
+	bout=$(cd "$SRC/tests/browser" && timeout 300 node --test 2>&1)
+	brc=$?
+	bp=$(printf '%s\n' "$bout" | sed -n 's/^# pass \([0-9]*\)$/\1/p')
+	bf=$(printf '%s\n' "$bout" | sed -n 's/^# fail \([0-9]*\)$/\1/p')
+	if [ $brc -ne 0 ] || [ -z "$bp" ]; then
+		printf '%s\n' "$bout" | grep -vE '^ *(duration_ms|\.\.\.|---|type:)' | tail -n 40
+		[ "${bf:-0}" -eq 0 ] && bf=1
+		rc=1
+	fi
+	browser_summary="browser: ${bp:-0} passed, ${bf:-0} failed"
+fi
 # Stop the stack first so that programs built with SANITIZE write their exit reports (leaks),
 # then count every sanitizer report in the stack's logs as a failure.
 cleanup
@@ -58,4 +77,5 @@ if [ $rc -ne 0 ]; then
 	done
 fi
 echo "$summary"
+[ -n "$browser_summary" ] && echo "$browser_summary"
 exit $rc

@@ -7,15 +7,19 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 B=${QUANTOR_BUILD:-$SRC/build}
 export QUANTOR_BUILD=$B
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.part"' EXIT
 status=0
 
 part() {
 	echo "== $1"
 	shift
-	"$@" 2>&1 | tee -a "$log"
-	# shellcheck disable=SC2181
-	[ "$(tail -n 1 "$log" | sed -n 's/.*, \([0-9]*\) failed$/\1/p')" = 0 ] || status=1
+	"$@" 2>&1 | tee "$log.part"
+	cat "$log.part" >>"$log"
+	# Every "<part>: N passed, N failed" line the part printed must say 0 failed.
+	if grep -E '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' "$log.part" | grep -qvE ', 0 failed$' ||
+		! grep -qE '^[a-z]+: [0-9]+ passed, [0-9]+ failed$' "$log.part"; then
+		status=1
+	fi
 }
 
 part "unit tests" "$SRC/scripts/run-tests.sh" unit $(ls "$B"/tests/unit/t_* 2>/dev/null | sort)
