@@ -14,6 +14,7 @@
 #include "q_err.h"
 #include "q_identity.h"
 #include "q_telegram.h"
+#include "q_vault.h"
 
 enum q_route_flags {
 	Q_ROUTE_AUTH = 1 << 0,  /* needs a valid Authorization: tma <initData> */
@@ -28,6 +29,7 @@ enum q_route_flags {
 struct q_api_conf {
 	struct q_identity_conf id; /* bot token, initData age, admins */
 	struct q_telegram_conf tg; /* webhook secret, Mini App URL */
+	struct q_vault vault;      /* the public half only: seal, never open */
 };
 
 struct q_req {
@@ -83,5 +85,7 @@ int h_dev_init_data(struct q_req *r);
 int h_me_get(struct q_req *r);
 int h_hooks_telegram_post(struct q_req *r);
 int h_admin_live_post(struct q_req *r);
+int h_egress_get(struct q_req *r);
+int h_egress_wellknown_get(struct q_req *r);
 
 #endif

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "q_buf.h"
 #include "q_db.h"
+#include "q_egress.h"
 #include "q_json.h"
 #include "q_log.h"
 #include "q_mem.h"
@@ -349,6 +350,7 @@ release(struct q_ctx *ctx)
 {
 	q_identity_conf_release(&api_conf.id);
 	q_telegram_conf_release(&api_conf.tg);
+	q_vault_release(&api_conf.vault);
 	q_ctx_release(ctx);
 }
 
@@ -360,6 +362,8 @@ release(struct q_ctx *ctx)
 static int
 startup(struct q_ctx *ctx, long long *workers, long long *max_body, struct q_err *err)
 {
+	json_t *egress;
+
 	if (*workers == 0 &&
 	    q_config_get_int(ctx->cfg, "http", "workers", 4, 1, MAX_WORKERS, workers, err) < 0)
 		return -1;
@@ -371,6 +375,12 @@ startup(struct q_ctx *ctx, long long *workers, long long *max_body, struct q_err
 	if (q_identity_conf_load(&api_conf.id, ctx->cfg, err) < 0 ||
 	    q_telegram_conf_load(&api_conf.tg, ctx->cfg, err) < 0)
 		return -1;
+	/* The vault's public half (the API never loads the private key) and the egress list:
+	 * checked here so that a broken [vault] or [egress] stops the program. */
+	if (q_vault_load_public(&api_conf.vault, ctx->cfg, err) < 0 ||
+	    q_egress_load(&egress, ctx->cfg, time(NULL), err) < 0)
+		return -1;
+	json_decref(egress);
 	return 0;
 }
 

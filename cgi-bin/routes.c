@@ -6,6 +6,8 @@
 /* The one route table. Order matters only between patterns that could match the same path. */
 static const struct q_route routes[] = {
         {"GET", "/api/v1/health", h_health_get, 0},
+        {"GET", "/api/v1/egress-ips", h_egress_get, 0},
+        {"GET", "/.well-known/egress-ips", h_egress_wellknown_get, 0},
         {"GET", "/api/v1/audit/head", h_audit_head_get, 0},
         {"GET", "/api/v1/audit/verify", h_audit_verify_get, 0},
         {"GET", "/api/v1/audit/checkpoint", h_audit_checkpoint_get, 0},

@@ -90,6 +90,12 @@ secrets() {
 			>"$VAR/audit_checkpoint.pub" 2>/dev/null ||
 			die "quantorctl audit keygen failed"
 	fi
+	# The vault master key: the private half for the trader and quantorctl, the public half
+	# for the API (which never reads the private one).
+	if [ ! -s "$SECRETS/vault_master.key" ] && [ -x "$BUILD/quantorctl" ]; then
+		"$BUILD/quantorctl" keys gen-master --out "$SECRETS/vault_master.key" \
+			>"$VAR/vault.pub" 2>/dev/null || die "quantorctl keys gen-master failed"
+	fi
 	chmod 600 "$SECRETS"/*
 }
 
@@ -177,6 +183,14 @@ base_url = $SIM_URL/bitget
 [sim]
 port = $SIM_PORT
 accounts_file = $VAR/sim-accounts.json
+
+[vault]
+public_key = $(cat "$VAR/vault.pub" 2>/dev/null)
+private_key_file = $SECRETS/vault_master.key
+
+[egress]
+# The trader reaches the exchanges (quantor-sim) over loopback in the local stack.
+current = 127.0.0.1/32, ::1/128
 
 [audit]
 origin = quantor.local/audit

@@ -295,8 +295,9 @@ Test(startup, readable_secret_file_stops_the_api_naming_it, .init = mk_tmpdir, .
 	write_file(text, "hook-secret\n", 0600);
 	snprintf(text, sizeof(text),
 	         "[db]\nsocket = %s/none.sock\nuser = quantor\npassword_file = %s\n"
-	         "[telegram]\nbot_token_file = %s/bot_token\nwebhook_secret_file = %s/hook\n",
-	         tmpdir, secret, tmpdir, tmpdir);
+	         "[telegram]\nbot_token_file = %s/bot_token\nwebhook_secret_file = %s/hook\n"
+	         "[vault]\npublic_key = %064d\n",
+	         tmpdir, secret, tmpdir, tmpdir, 7);
 	write_file(conf, text, 0644);
 	cr_assert_eq(run_with_config("quantor-api", conf, out, sizeof(out)), 1, "%s", out);
 	cr_assert(strstr(out, secret) != NULL, "the file is not named: %s", out);
@@ -306,4 +307,24 @@ Test(startup, readable_secret_file_stops_the_api_naming_it, .init = mk_tmpdir, .
 	cr_assert_eq(chmod(secret, 0600), 0);
 	cr_assert_eq(run_with_config("quantor-api", conf, out, sizeof(out)), 2, "%s", out);
 	cr_assert(strstr(out, "spawn-fcgi") != NULL, "%s", out);
+}
+
+Test(egress, published_in_both_shapes)
+{
+	struct it_resp r;
+	json_t *cur;
+
+	it_request(&r, "GET", "/.well-known/egress-ips", NULL, 0, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
+	cr_assert(json_is_array(r.json), "%s", r.raw.body.data);
+	cr_assert_str_eq(json_string_value(json_array_get(r.json, 0)), "127.0.0.1/32");
+	cr_assert_str_eq(json_string_value(json_array_get(r.json, 1)), "::1/128");
+	it_release(&r);
+	it_request(&r, "GET", "/api/v1/egress-ips", NULL, 0, NULL);
+	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
+	cur = json_object_get(r.json, "current");
+	cr_assert_eq(json_array_size(cur), 2);
+	cr_assert(json_is_array(json_object_get(r.json, "previous")));
+	cr_assert(json_is_null(json_object_get(r.json, "previous_valid_until")));
+	it_release(&r);
 }

@@ -39,5 +39,6 @@ int cmd_migrate(int argc, char **argv, struct ctl *c);
 int cmd_audit(int argc, char **argv, struct ctl *c);
 int cmd_telegram(int argc, char **argv, struct ctl *c);
 int cmd_outbox(int argc, char **argv, struct ctl *c);
+int cmd_keys(int argc, char **argv, struct ctl *c);
 
 #endif
