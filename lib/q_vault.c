@@ -65,7 +65,7 @@ parse_key(uint8_t out[Q_VAULT_KEY_LEN], const char *hex, size_t len)
 
 	while (len && (hex[len - 1] == '\n' || hex[len - 1] == '\r' || hex[len - 1] == ' '))
 		len--;
-	return len == 2 * Q_VAULT_KEY_LEN &&
+	return len == (size_t)2 * Q_VAULT_KEY_LEN &&
 	                       q_hex_decode(out, Q_VAULT_KEY_LEN, hex, len, &n) == 0 &&
 	                       n == Q_VAULT_KEY_LEN
 	               ? 0
@@ -252,33 +252,35 @@ q_vault_seal(const struct q_vault *v, const struct q_vault_ad *ad, const struct 
 }
 
 /* Check the header; *cipher and the kek that can open it. */
-static int
+/* The key-encryption key the blob is sealed to, or NULL with err set. */
+static const struct q_vault_kek *
 parse_header(const struct q_vault *v, const uint8_t *b, size_t len, enum q_vault_cipher *cipher,
-             const struct q_vault_kek **kek, struct q_err *err)
+             struct q_err *err)
 {
 	char id[Q_VAULT_KEK_ID_HEX + 1];
 
 	if (len < HDR_LEN || b[0] != MAGIC0 || b[1] != MAGIC1 || b[2] != VERSION ||
-	    (b[3] != Q_VAULT_AES256GCM && b[3] != Q_VAULT_XCHACHA20POLY1305))
-		return q_err_set(err, Q_E_CRYPTO, "not a vault blob of a known version");
+	    (b[3] != Q_VAULT_AES256GCM && b[3] != Q_VAULT_XCHACHA20POLY1305)) {
+		q_err_set(err, Q_E_CRYPTO, "not a vault blob of a known version");
+		return NULL;
+	}
 	*cipher = (enum q_vault_cipher)b[3];
-	if (len < HDR_LEN + nonce_len(*cipher) + TAG_LEN)
-		return q_err_set(err, Q_E_CRYPTO, "vault blob is truncated");
+	if (len < HDR_LEN + nonce_len(*cipher) + TAG_LEN) {
+		q_err_set(err, Q_E_CRYPTO, "vault blob is truncated");
+		return NULL;
+	}
 	q_hex_encode(id, b + 4, 8);
-	*kek = NULL;
 	if (v->current.have_sk && strcmp(id, v->current.id) == 0)
-		*kek = &v->current;
-	else if (v->previous.have_sk && strcmp(id, v->previous.id) == 0)
-		*kek = &v->previous;
-	if (*kek == NULL)
-		return q_err_set(err, Q_E_CRYPTO,
-		                 v->current.have_sk
-		                         ? "vault blob is sealed to key %s, which this "
-		                           "process does not hold"
-		                         : "this process holds no vault private key (blob "
-		                           "key %s)",
-		                 id);
-	return 0;
+		return &v->current;
+	if (v->previous.have_sk && strcmp(id, v->previous.id) == 0)
+		return &v->previous;
+	q_err_set(err, Q_E_CRYPTO,
+	          v->current.have_sk ? "vault blob is sealed to key %s, which this "
+	                               "process does not hold"
+	                             : "this process holds no vault private key (blob "
+	                               "key %s)",
+	          id);
+	return NULL;
 }
 
 static int
@@ -311,7 +313,7 @@ q_vault_open(const struct q_vault *v, const struct q_vault_ad *ad, const void *b
 	int rc = -1;
 
 	q_vault_plain_release(p);
-	if (parse_header(v, b, len, &cipher, &kek, err) < 0)
+	if ((kek = parse_header(v, b, len, &cipher, err)) == NULL)
 		return -1;
 	if (crypto_box_seal_open(dk, b + 12, SEALED_LEN, kek->pk, kek->sk) != 0)
 		return q_err_set(err, Q_E_CRYPTO, "vault blob does not open: data key altered");
@@ -378,7 +380,7 @@ q_vault_rewrap(const struct q_vault *v, const void *blob, size_t len, struct q_b
 	size_t idlen;
 	int rc = -1;
 
-	if (parse_header(v, b, len, &cipher, &kek, err) < 0)
+	if ((kek = parse_header(v, b, len, &cipher, err)) == NULL)
 		return -1;
 	if (kek == &v->current) {
 		q_buf_add(out, blob, len);

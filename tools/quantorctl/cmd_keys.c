@@ -52,7 +52,7 @@ gen_master(int argc, char **argv, struct ctl *c)
 	}
 	q_vault_keygen(pk, sk);
 	q_hex_encode(skhex, sk, sizeof(sk));
-	skhex[2 * Q_VAULT_KEY_LEN] = '\n';
+	skhex[(size_t)2 * Q_VAULT_KEY_LEN] = '\n';
 	w = write(fd, skhex, 2 * Q_VAULT_KEY_LEN + 1);
 	q_wipe(sk, sizeof(sk));
 	q_wipe(skhex, sizeof(skhex));
