@@ -90,6 +90,12 @@ $(B)/quantor-sim: $(call obj,$(SIM_SRC)) $(LIBQ)
 $(B)/quantor-trader: $(call obj,$(TRD_SRC)) $(LIBQ)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+# The market model is quantor-sim's, not the library's: its unit test links it as well.
+$(B)/tests/unit/t_simmarket: $(B)/obj/tests/unit/t_simmarket.o \
+                             $(B)/obj/tools/quantor-sim/market.o $(LIBQ)
+	$(call msg,LD,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcriterion
 $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(LIBQ)
 	$(call msg,LD,$@)
 	@mkdir -p $(dir $@)

@@ -211,8 +211,9 @@ q_exchange_parse(struct q_exchange_result *res, struct q_exchange_venue_err *ve,
 		code = st == 401   ? Q_E_EX_AUTH
 		       : st >= 200 ? Q_E_BAD_REQUEST
 		                   : Q_E_EXCHANGE_UNAVAILABLE;
-	} else if (env == -2 || st < 200 || st >= 300) {
-		/* No venue answer to read: a 2xx that cannot be read may still have acted. */
+	} else if (env != -1 && (env == -2 || st < 200 || st >= 300)) {
+		/* No venue answer to read: a 2xx that cannot be read may still have acted. A
+		 * mapped venue error keeps its code whatever the status (Binance's 400s). */
 		code = st == 401               ? Q_E_EX_AUTH
 		       : st >= 200 && st < 300 ? Q_E_EX_UNKNOWN_OUTCOME
 		                               : Q_E_EXCHANGE_UNAVAILABLE;
@@ -632,13 +633,21 @@ q_exchange_set_credentials(struct q_exchange *ex, const char *api_key, const cha
 	                                  has_ctl(passphrase, strlen(passphrase))))
 		return q_err_set(err, Q_E_BAD_REQUEST, "%s: the API passphrase is required",
 		                 ex->ops->name);
-	q_buf_release_secret(&ex->api_key);
-	q_buf_release_secret(&ex->secret);
-	q_buf_release_secret(&ex->passphrase);
-	q_buf_adds(&ex->api_key, api_key);
-	q_buf_add(&ex->secret, secret, secret_len);
-	if (passphrase)
-		q_buf_adds(&ex->passphrase, passphrase);
+	{
+		/* Copy first: the new values may point into the old ones. */
+		struct q_buf k = Q_BUF_INIT, s = Q_BUF_INIT, p = Q_BUF_INIT;
+
+		q_buf_adds(&k, api_key);
+		q_buf_add(&s, secret, secret_len);
+		if (passphrase)
+			q_buf_adds(&p, passphrase);
+		q_buf_release_secret(&ex->api_key);
+		q_buf_release_secret(&ex->secret);
+		q_buf_release_secret(&ex->passphrase);
+		ex->api_key = k;
+		ex->secret = s;
+		ex->passphrase = p;
+	}
 	return 0;
 }
 
@@ -692,6 +701,8 @@ exec_once(struct q_exchange *ex, const struct q_exchange_opdef *d, const struct 
 	req.headers = (const char *const *)rq.headers;
 	req.body = rq.body.data;
 	req.body_len = rq.body.len;
+	/* An order must reach the venue at most once, whatever the connection does. */
+	req.once = (d->flags & Q_EX_MUTATING) != 0;
 	if (ex->transport(ex->transport_ud, &resp, &req, &e) < 0) {
 		if (resp.sent && (d->flags & Q_EX_MUTATING))
 			q_err_set(err, Q_E_EX_UNKNOWN_OUTCOME,

@@ -234,6 +234,8 @@ set_options(CURL *c, CURLU *u, struct curl_slist *hdrs, struct xfer *x, const ch
 	SET(CURLOPT_CONNECTTIMEOUT_MS, conn_ms);
 	SET(CURLOPT_TIMEOUT_MS, total_ms);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max);
+	SET(CURLOPT_FRESH_CONNECT, req->once ? 1L : 0L);
+	SET(CURLOPT_FORBID_REUSE, req->once ? 1L : 0L);
 	SET(CURLOPT_WRITEFUNCTION, on_body);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, on_header);

@@ -34,6 +34,12 @@ struct q_http_req {
 	long connect_timeout_ms; /* 0: Q_HTTP_CONNECT_TIMEOUT_MS */
 	long timeout_ms;         /* the whole request; 0: Q_HTTP_TIMEOUT_MS */
 	size_t max_response;     /* cap on the body, and on the headers; 0: Q_HTTP_MAX_RESPONSE */
+	/*
+	 * 1 for a request that must never reach the server twice (an order): it goes on a fresh
+	 * connection that is closed afterwards. libcurl silently re-sends a request whose reused
+	 * keep-alive connection closes before any answer; on a fresh one it never does.
+	 */
+	int once;
 };
 
 struct q_http_resp {

@@ -22,7 +22,8 @@ static const struct q_exchange_interval intervals[] = {
  * 40001-40003/40006/40009-40012/40037 (key, signature, passphrase), 40014 (permissions), 40018
  * (IP), 40004/40005/40008 (timestamp), 429, 43012/40762 (balance), 45110/40808/41103 (minimum
  * amount, quantity and price scale), 43001/40768 (no such order), 40015 (system abnormal:
- * treated as a 5xx), 40200/41114 (upgrade, maintenance).
+ * treated as a 5xx), 40200/41114 (upgrade, maintenance); 40786 "Duplicate clientOid" (Bitget's
+ * error table and SDK) is the client order id already in use.
  */
 static const struct q_exchange_errmap errors[] = {
         {"40001", NULL, Q_E_EX_AUTH},
@@ -47,6 +48,7 @@ static const struct q_exchange_errmap errors[] = {
         {"41103", NULL, Q_E_EX_FILTER},
         {"43001", NULL, Q_E_NOT_FOUND},
         {"40768", NULL, Q_E_NOT_FOUND},
+        {"40786", NULL, Q_E_CONFLICT},
         {"40015", NULL, Q_E_EX_UNKNOWN_OUTCOME},
         {"40200", NULL, Q_E_EXCHANGE_UNAVAILABLE},
         {"41114", NULL, Q_E_EXCHANGE_UNAVAILABLE},

@@ -21,7 +21,7 @@ static const struct q_exchange_interval intervals[] = {
 /*
  * protocols.md 3.5, and beyond it ccxt's bybit exceptions: 10000 and 10016 (server timeout and
  * server error: treated as a 5xx), for the spot engine 170007/170146/170147 (backend, creation or
- * cancellation timeout: status unknown), 170133/170134/170140/170148 (price and amount rules),
+ * cancellation timeout: status unknown), 170133-170137/170140/170148 (price and amount rules),
  * 170213 (no such order), 170222 (too many requests).
  */
 static const struct q_exchange_errmap errors[] = {
@@ -43,6 +43,7 @@ static const struct q_exchange_errmap errors[] = {
         {"170131", NULL, Q_E_EX_INSUFFICIENT},
         {"170133", NULL, Q_E_EX_FILTER},
         {"170134", NULL, Q_E_EX_FILTER},
+        {"170135", NULL, Q_E_EX_FILTER},
         {"170136", NULL, Q_E_EX_FILTER},
         {"170137", NULL, Q_E_EX_FILTER},
         {"170140", NULL, Q_E_EX_FILTER},
@@ -162,11 +163,15 @@ parse_rules(struct q_exchange_result *res, const struct q_exchange_args *args, j
             struct q_arena *a, struct q_err *err)
 {
 	struct q_exchange_rules *r = &res->rules;
-	json_t *o = first_of_list(data, err), *lot, *price;
+	json_t *list = json_object_get(data, "list"), *o, *lot, *price;
 	const char *status;
 
 	(void)a;
-	if (o == NULL)
+	/* A symbol Bybit does not trade is an empty list: a refusal, not a malformed answer. */
+	if (json_is_array(list) && json_array_size(list) == 0)
+		return q_err_set(err, Q_E_BAD_REQUEST, "no such symbol %s",
+		                 args->symbol ? args->symbol : "");
+	if ((o = first_of_list(data, err)) == NULL)
 		return -1;
 	lot = json_object_get(o, "lotSizeFilter");
 	price = json_object_get(o, "priceFilter");

@@ -29,18 +29,23 @@ static const struct q_exchange_interval intervals[] = {
 /*
  * protocols.md 2.5, and beyond it OKX's error table as ccxt's okx exceptions list it: 50001,
  * 50013, 50026 (service unavailable, busy, system error: treated as the 5xx they stand for) and
- * 50004 (endpoint timeout: "does not mean that the request was successful or failed"),
- * 50103-50107 (missing headers, wrong passphrase), 51119/51127/51131 (balance), 51020/51100/
- * 51120/51121/51122 (order size and price rules), 51400-51402 and 51603 (no such open order).
+ * 50004 (endpoint timeout: "does not mean that the request was successful or failed") and
+ * 51149 (order request timed out, outcome unknown), 50037 (expTime passed: the request was
+ * dropped unread, so a clock skew like 50102: our expTime is ts + recv_window, far inside
+ * OKX's 30 s timestamp window), 50103-50107 (missing headers, wrong passphrase),
+ * 51119/51127/51131 (balance), 51020/51100/51120/51121/51122 (order size and price rules),
+ * 51400-51402 and 51603 (no such open order).
  */
 static const struct q_exchange_errmap errors[] = {
         {"50011", NULL, Q_E_EX_RATE_LIMITED},
         {"50102", NULL, Q_E_EX_CLOCK_SKEW},
         {"50112", NULL, Q_E_EX_CLOCK_SKEW},
+        {"50037", NULL, Q_E_EX_CLOCK_SKEW},
         {"50004", NULL, Q_E_EX_UNKNOWN_OUTCOME},
         {"50001", NULL, Q_E_EX_UNKNOWN_OUTCOME},
         {"50013", NULL, Q_E_EX_UNKNOWN_OUTCOME},
         {"50026", NULL, Q_E_EX_UNKNOWN_OUTCOME},
+        {"51149", NULL, Q_E_EX_UNKNOWN_OUTCOME},
         {"50103", NULL, Q_E_EX_AUTH},
         {"50104", NULL, Q_E_EX_AUTH},
         {"50105", NULL, Q_E_EX_AUTH},

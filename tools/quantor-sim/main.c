@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "exchange.h"
 #include "http.h"
 #include "q_crypto.h"
 #include "q_ctx.h"
@@ -21,7 +22,7 @@
 
 /* The modules. A new service is one file defining a struct sim_module and one line here. */
 static const struct sim_module *const modules[] = {
-        &sim_telegram,
+        &sim_telegram, &sim_ex_control, &sim_ex_binance, &sim_ex_okx, &sim_ex_bybit, &sim_ex_bitget,
 };
 
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
@@ -164,6 +165,7 @@ static const struct core_ep {
         {"health", "GET", c_health},
         {"time", "GET", c_time},
         {"echo", NULL, c_echo},
+        {"orders", "GET", sim_ex_orders},
 };
 
 static int
@@ -199,9 +201,9 @@ route(struct sim_req *req, struct sim_resp *resp, struct q_err *err)
 	if (strncmp(req->path, "/_sim/", 6) == 0)
 		return control(req, resp, err);
 	for (size_t i = 0; i < NMODULES; i++) {
-		size_t n = strlen(modules[i]->prefix);
+		size_t n = modules[i]->prefix ? strlen(modules[i]->prefix) : 0;
 
-		if (strncmp(req->path, modules[i]->prefix, n) == 0) {
+		if (n > 0 && strncmp(req->path, modules[i]->prefix, n) == 0) {
 			req->sub = req->path + n;
 			return modules[i]->handle(req, resp, err);
 		}

@@ -66,8 +66,9 @@ struct sim_env {
 };
 
 struct sim_module {
-	const char *name;   /* listed by GET /_sim/health; control endpoints under /_sim/<name>/ */
-	const char *prefix; /* "/telegram/": requests whose decoded path starts with it */
+	const char *name; /* listed by GET /_sim/health; control endpoints under /_sim/<name>/ */
+	const char
+	        *prefix; /* "/telegram/": requests whose decoded path starts with it; NULL: none */
 	/* Once at startup, before any request. -1 with err set stops the simulator. May be NULL. */
 	int (*init)(const struct sim_env *env, struct q_err *err);
 	/*
