@@ -87,5 +87,8 @@ int h_hooks_telegram_post(struct q_req *r);
 int h_admin_live_post(struct q_req *r);
 int h_egress_get(struct q_req *r);
 int h_egress_wellknown_get(struct q_req *r);
+int h_keys_get(struct q_req *r);
+int h_keys_post(struct q_req *r);
+int h_keys_delete(struct q_req *r);
 
 #endif

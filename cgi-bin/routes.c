@@ -14,6 +14,9 @@ static const struct q_route routes[] = {
         {"GET", "/api/v1/audit/events", h_audit_events_get, Q_ROUTE_AUTH},
         {"POST", "/api/v1/dev/init-data", h_dev_init_data, Q_ROUTE_JSON | Q_ROUTE_DEV},
         {"GET", "/api/v1/me", h_me_get, Q_ROUTE_AUTH},
+        {"GET", "/api/v1/exchange-keys", h_keys_get, Q_ROUTE_AUTH},
+        {"POST", "/api/v1/exchange-keys", h_keys_post, Q_ROUTE_AUTH | Q_ROUTE_JSON},
+        {"DELETE", "/api/v1/exchange-keys/{id}", h_keys_delete, Q_ROUTE_AUTH},
         {"POST", "/api/v1/hooks/telegram", h_hooks_telegram_post, Q_ROUTE_JSON},
         {"POST", "/api/v1/admin/live", h_admin_live_post, Q_ROUTE_ADMIN | Q_ROUTE_JSON},
 };

@@ -132,9 +132,57 @@ out:
 	return rc ? ctl_fail(&err) : 0;
 }
 
+static void
+verify_progress(const struct q_key *k, const struct q_err *result, void *ud)
+{
+	int *i = ud;
+
+	printf("  key %lld (%s ...%s): %s%s%s\n", k->id, k->exchange, k->last4,
+	       result->code == Q_OK ? "trade-only, verified" : q_err_name(result->code),
+	       result->code == Q_OK ? "" : ": ", result->code == Q_OK ? "" : result->msg);
+	fflush(stdout);
+	(*i)++;
+}
+
+/* keys verify: re-run the venue's permission check on every stored key, as the trader daily. */
+static int
+verify(int argc, char **argv, struct ctl *c)
+{
+	struct q_err err = {0};
+	const struct q_config *cfg;
+	struct q_keys_verify_stats st;
+	struct q_vault v;
+	struct q_db *db = NULL;
+	int rc = 1, seen = 0;
+
+	if (argc != 2)
+		return ctl_usage(argv[0]);
+	cfg = ctl_config(c, &err);
+	if (cfg == NULL)
+		return ctl_fail(&err);
+	memset(&v, 0, sizeof(v));
+	if (q_vault_load_private(&v, cfg, &err) < 0 || (db = ctl_db(c, 0, &err)) == NULL)
+		goto out;
+	printf("verifying every stored exchange key with its venue\n");
+	if (q_keys_verify_all(db, cfg, &v, "operator:quantorctl", &st, verify_progress, &seen,
+	                      &err) < 0)
+		goto out;
+	printf("done: %d checked, %d verified, %d refused (%d LIVE bots halted), %d venues "
+	       "unreachable\n",
+	       st.checked, st.verified, st.refused, st.halted_bots, st.unreachable);
+	/* An unreachable venue proved nothing: say so in the exit status. */
+	rc = st.refused > 0 || st.unreachable > 0 ? 3 : 0;
+out:
+	q_db_free(db);
+	q_vault_release(&v);
+	return rc == 1 ? ctl_fail(&err) : rc;
+}
+
 int
 cmd_keys(int argc, char **argv, struct ctl *c)
 {
+	if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+		return verify(argc, argv, c);
 	if (argc >= 2 && strcmp(argv[1], "gen-master") == 0)
 		return gen_master(argc, argv, c);
 	if (argc >= 2 && strcmp(argv[1], "rotate") == 0)

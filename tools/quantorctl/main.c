@@ -43,12 +43,14 @@ static const struct cmd {
          "\tsend up to N (default 100) queued Telegram messages, honouring retry_after;\n"
          "\twith --loop, again every SECONDS until interrupted"},
         {"keys", cmd_keys,
-         "keys gen-master [--out FILE] | rotate [--batch N]\n"
+         "keys gen-master [--out FILE] | rotate [--batch N] | verify\n"
          "\tgen-master: a new vault master key; the private half to FILE (default [vault]\n"
          "\tprivate_key_file; mode 600, never overwritten), the public half printed for\n"
          "\t[vault] public_key. rotate: rewrap every stored exchange key to the current master\n"
          "\tkey, in batches (resumable; keep the old key as previous_private_key_file until\n"
-         "\tit says done)"},
+         "\tit says done). verify: ask each key's venue again what it may do; a key that can\n"
+         "\tnow withdraw, cannot trade or is refused is marked unverified and its LIVE bots\n"
+         "\thalt (exit status 3 when any key was refused or its venue could not be asked)"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
