@@ -192,6 +192,11 @@ private_key_file = $SECRETS/vault_master.key
 # The trader reaches the exchanges (quantor-sim) over loopback in the local stack.
 current = 127.0.0.1/32, ::1/128
 
+[trader]
+lock_file = $RUN/trader.lock
+# An order in flight this long without an answer is queried by its client order id.
+settle_after_s = 12
+
 [audit]
 origin = quantor.local/audit
 checkpoint_key_file = $SECRETS/audit_checkpoint_key
@@ -327,6 +332,8 @@ nginx_status() {
 
 trader_up() {
 	[ -x "$BUILD/quantor-trader" ] || return 0
+	# QUANTOR_TRADER_LOOP=0: no trader loop; ticks are run by hand (the integration tests do).
+	[ "$TRADER_LOOP" -gt 0 ] || return 0
 	alive "$RUN/trader.pid" && return 0
 	QUANTOR_CONFIG=$CONF "$BUILD/quantor-trader" tick --loop "$TRADER_LOOP" \
 		>>"$LOG/trader.log" 2>&1 </dev/null &
@@ -335,7 +342,9 @@ trader_up() {
 trader_down() { stop_pidfile "$RUN/trader.pid"; }
 trader_status() {
 	if [ ! -x "$BUILD/quantor-trader" ]; then
-		echo "not built yet (the trader arrives with issue 9)"
+		echo "not built yet"
+	elif [ "$TRADER_LOOP" -eq 0 ]; then
+		echo "no loop (QUANTOR_TRADER_LOOP=0): run quantor-trader tick by hand"
 	elif alive "$RUN/trader.pid"; then
 		echo "running  pid $(cat "$RUN/trader.pid")  tick every ${TRADER_LOOP}s"
 	else

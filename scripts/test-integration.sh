@@ -11,7 +11,8 @@ export QUANTOR_VAR="${QUANTOR_TEST_VAR:-$SRC/var/test}"
 export QUANTOR_PORT="${QUANTOR_TEST_PORT:-18080}"
 export QUANTOR_SIM_PORT="$((QUANTOR_PORT + 1))"
 export QUANTOR_API_WORKERS=3
-export QUANTOR_TRADER_LOOP=2
+# No trader loop: tests run `quantor-trader tick` themselves, so every tick is one they chose.
+export QUANTOR_TRADER_LOOP=0
 
 cleanup() {
 	"$SRC/scripts/stack.sh" down >/dev/null 2>&1 || true

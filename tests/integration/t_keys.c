@@ -11,7 +11,9 @@
 
 #include "itest.h"
 #include "q_ctx.h"
+#include "q_crypto.h"
 #include "q_db.h"
+#include "q_vault.h"
 
 static const char *const venues[] = {"binance", "okx", "bybit", "bitget"};
 #define NVENUES (sizeof(venues) / sizeof(venues[0]))
@@ -421,4 +423,102 @@ Test(keys, z_no_secret_ever_reaches_a_log_line)
 	cr_expect_eq(found, 0);
 	/* The logs exist and are searched: the API logged the requests above. */
 	cr_expect_eq(it_sh("grep -rqF 'exchange-keys' '%s/log'", it_env("QUANTOR_VAR")), 0);
+}
+
+/* ---- master key rotation ------------------------------------------------------------------ */
+
+/* Keys saved through the API for tg from the sim's accounts of kind kind, on every venue. */
+static void
+save_all(long long tg, const char *kind)
+{
+	for (size_t v = 0; v < NVENUES; v++) {
+		char *body = key_body(venues[v], kind, NULL);
+		struct it_resp r;
+
+		it_as_user(&r, "POST", "/api/v1/exchange-keys", tg, body);
+		free(body);
+		cr_assert_eq(r.status, 201, "%s: %s", venues[v], r.raw.body.data);
+		it_release(&r);
+	}
+}
+
+Test(keys, rotating_the_master_key_while_the_stack_runs_loses_nothing)
+{
+	const long long tg = 5300007;
+	const char *var = it_env("QUANTOR_VAR"), *conf = it_env("QUANTOR_CONFIG");
+	const char *bin = it_build_dir();
+	long long stale = -1;
+	struct q_err err = {0};
+	int rc;
+
+	save_all(tg, "trade");
+	/* A new master key; the config names it current and keeps the old one as previous. */
+	cr_assert_eq(it_sh("rm -f '%s/rot.key' && '%s/quantorctl' keys gen-master --out "
+	                   "'%s/rot.key' >'%s/rot.pub' 2>/dev/null",
+	                   var, bin, var, var),
+	             0);
+	cr_assert_eq(
+	        it_sh("old=$(sed -n 's/^private_key_file = //p' '%s'); "
+	              "sed -e \"s|^public_key = [0-9a-f]\\{64\\}$|public_key = $(cat "
+	              "'%s/rot.pub')|\" -e \"s|^private_key_file = .*|private_key_file = "
+	              "%s/rot.key\\nprevious_private_key_file = $old|\" '%s' >'%s/rot.conf' && "
+	              "'%s/quantorctl' keys rotate --help >/dev/null 2>&1; grep -q "
+	              "previous_private_key_file '%s/rot.conf'",
+	              conf, var, var, conf, var, bin, var),
+	        0);
+	/* The rotation runs in batches of one while the API (still on the old public key) keeps
+	 * saving keys: both master keys open everything meanwhile. */
+	cr_assert_eq(it_sh("QUANTOR_CONFIG='%s/rot.conf' '%s/quantorctl' keys rotate --batch 1 "
+	                   ">'%s/rot.log' 2>&1 &",
+	                   var, bin, var),
+	             0);
+	save_all(tg, "iprestricted");
+	it_sh("sleep 1");
+	/* A second pass rewraps what was saved during the first; then nothing is left. */
+	rc = it_sh(
+	        "QUANTOR_CONFIG='%s/rot.conf' '%s/quantorctl' keys rotate --batch 5 >>'%s/rot.log' "
+	        "2>&1",
+	        var, bin, var);
+	cr_expect_eq(rc, 0, "rotate failed: see %s/rot.log", var);
+	{
+		char pub[80] = "", kid[Q_VAULT_KEK_ID_HEX + 1];
+		uint8_t pk[Q_VAULT_KEY_LEN];
+		size_t len = 0;
+		FILE *f;
+
+		snprintf(pub, sizeof(pub), "%s/rot.pub", var);
+		f = fopen(pub, "r");
+		cr_assert(f != NULL);
+		cr_assert(fgets(pub, sizeof(pub), f) != NULL);
+		fclose(f);
+		cr_assert_eq(q_hex_decode(pk, sizeof(pk), pub, 64, &len), 0);
+		q_vault_kek_id(kid, pk);
+		cr_assert_eq(
+		        q_db_row(db(), &err,
+		                 "SELECT COUNT(*) FROM exchange_keys WHERE user_id = ? AND kek_id "
+		                 "= ?",
+		                 "is>i", user_id_of(tg), kid, &stale),
+		        1);
+		cr_expect_eq(stale, 2 * (long long)NVENUES,
+		             "every key of the user on the new master");
+	}
+	/* With the new master key alone, every stored key still opens and verifies. */
+	cr_assert_eq(it_sh("grep -v '^previous_private_key_file' '%s/rot.conf' >'%s/rot-new.conf'",
+	                   var, var),
+	             0);
+	rc = it_sh(
+	        "QUANTOR_CONFIG='%s/rot-new.conf' '%s/quantorctl' keys verify >'%s/rot-verify.log' "
+	        "2>&1",
+	        var, bin, var);
+	cr_expect(rc == 0 || rc == 3, "keys verify could not open a key (status %d): see %s", rc,
+	          var);
+	cr_expect_neq(it_sh("grep -q CRYPTO '%s/rot-verify.log'", var), 0,
+	              "a key did not open with the new master key");
+	/* And back: the stack's own config names the old key, which the other suites use. */
+	cr_assert_eq(
+	        it_sh("sed -e \"s|^private_key_file = .*|&\\nprevious_private_key_file = "
+	              "%s/rot.key|\" '%s' >'%s/rot-back.conf' && QUANTOR_CONFIG='%s/rot-back.conf' "
+	              "'%s/quantorctl' keys rotate >>'%s/rot.log' 2>&1",
+	              var, conf, var, var, bin, var),
+	        0, "rotating back failed: see %s/rot.log", var);
 }
