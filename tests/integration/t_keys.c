@@ -522,3 +522,38 @@ Test(keys, rotating_the_master_key_while_the_stack_runs_loses_nothing)
 	              var, conf, var, var, bin, var),
 	        0, "rotating back failed: see %s/rot.log", var);
 }
+
+Test(keys, a_key_a_running_live_bot_uses_cannot_be_deleted)
+{
+	const long long tg = 5300008;
+	char *body = key_body("bitget", "trade", NULL), path[64];
+	struct it_resp r;
+	struct q_err err = {0};
+	long long key_id, bot_id;
+
+	it_as_user(&r, "POST", "/api/v1/exchange-keys", tg, body);
+	free(body);
+	cr_assert_eq(r.status, 201, "%s", r.raw.body.data);
+	key_id = json_integer_value(json_object_get(json_object_get(r.json, "key"), "id"));
+	it_release(&r);
+	cr_assert_eq(q_db_exec(db(), &err,
+	                       "INSERT INTO bots (user_id, exchange_key_id, exchange, strategy, "
+	                       "symbol, candle_interval, mode, params, notional, status) VALUES "
+	                       "(?, ?, 'bitget', 'EMA', 'BTCUSDT', '1h', 'LIVE', '{}', '100', "
+	                       "'running')",
+	                       "ii", user_id_of(tg), key_id),
+	             1, "%s", err.msg);
+	bot_id = (long long)q_db_insert_id(db());
+	snprintf(path, sizeof(path), "/api/v1/exchange-keys/%lld", key_id);
+	it_as_user(&r, "DELETE", path, tg, NULL);
+	it_assert_error(&r, 409, "CONFLICT");
+	it_release(&r);
+	cr_expect_eq(count("SELECT COUNT(*) FROM exchange_keys WHERE id = ?", key_id), 1);
+	/* Stopped, the bot no longer holds the key. */
+	cr_assert_eq(q_db_exec(db(), &err, "UPDATE bots SET status = 'stopped' WHERE id = ?", "i",
+	                       bot_id),
+	             1);
+	it_as_user(&r, "DELETE", path, tg, NULL);
+	cr_expect_eq(r.status, 200, "%s", r.raw.body.data);
+	it_release(&r);
+}
