@@ -87,8 +87,23 @@ int h_hooks_telegram_post(struct q_req *r);
 int h_admin_live_post(struct q_req *r);
 int h_egress_get(struct q_req *r);
 int h_egress_wellknown_get(struct q_req *r);
+int h_market_regime_get(struct q_req *r);
+int h_strategies_get(struct q_req *r);
 int h_keys_get(struct q_req *r);
 int h_keys_post(struct q_req *r);
 int h_keys_delete(struct q_req *r);
+int h_status_get(struct q_req *r);
+int h_plans_get(struct q_req *r);
+int h_bots_list(struct q_req *r);
+int h_bots_create(struct q_req *r);
+int h_bots_get(struct q_req *r);
+int h_bots_delete(struct q_req *r);
+int h_bots_start(struct q_req *r);
+int h_bots_stop(struct q_req *r);
+int h_admin_allowlist_get(struct q_req *r);
+int h_admin_allowlist_put(struct q_req *r);
+int h_bot_orders_get(struct q_req *r);
+int h_bot_trades_get(struct q_req *r);
+int h_bot_equity_get(struct q_req *r);
 
 #endif

@@ -2,6 +2,7 @@
 #include "q_buf.h"
 #include "q_crypto.h"
 #include "q_mem.h"
+#include "q_plans.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -47,9 +48,20 @@ static const char sql_history[] =
 static const char sql_record[] =
         "INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)";
 static const char sql_database[] = "SELECT DATABASE()";
+static const char sql_has_plans[] = "SELECT COUNT(*) FROM information_schema.TABLES"
+                                    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'plans'";
 static const char sql_tables[] = "SELECT TABLE_NAME FROM information_schema.TABLES"
                                  " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'"
                                  " ORDER BY TABLE_NAME";
+
+static size_t
+plans_count(void)
+{
+	size_t n;
+
+	q_plans_all(&n);
+	return n;
+}
 
 static long long
 now_ms(void)
@@ -494,6 +506,8 @@ static const struct {
         /* A published checkpoint is what catches a chain rewritten from genesis: never deleted. */
         {"audit_checkpoints", "SELECT, INSERT, UPDATE", "DELETE, "},
         {"schema_migrations", "SELECT", "INSERT, UPDATE, DELETE, "},
+        /* The plan catalog is code's (q_plans_seed, run here as the owner): read-only. */
+        {"plans", "SELECT", "INSERT, UPDATE, DELETE, "},
 };
 
 static const char ddl_privs[] = "ALTER, CREATE, CREATE VIEW, DROP, INDEX, REFERENCES, SHOW VIEW, "
@@ -620,6 +634,11 @@ q_migrate_run(struct q_db *db, const struct q_migrate_opts *o, struct q_migrate_
 		r.total++;
 		r.version = m[i].version;
 	}
+	/* The plan catalog lives in code; the table follows it on every run (idempotent). */
+	if (q_db_row(db, err, sql_has_plans, ">i", &got) < 0 || (got && q_plans_seed(db, err) < 0))
+		goto out;
+	if (got)
+		progress(o, "plans: the catalog's %zu plans seeded", plans_count());
 	if (o->app_user && *o->app_user) {
 		granted = q_migrate_grant(db, o->app_user, o->app_host, err);
 		if (granted < 0)

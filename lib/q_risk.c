@@ -68,7 +68,7 @@ subscription(const struct q_risk_input *in, struct q_err *err)
 {
 	const char *st = in->subscription_status;
 
-	if (in->plan && in->plan->price_usd == 0)
+	if (in->plan && !q_plan_is_paid(in->plan))
 		return 0;
 	/* Current means the paid period ends after now: a subscription ending this very
 	 * microsecond no longer is. */
@@ -87,8 +87,10 @@ account(const struct q_risk_input *in, struct q_err *err)
 		return q_err_set(err, Q_E_ACCOUNT_FROZEN, "your account is frozen");
 	if (in->plan && in->running_bots >= in->plan->max_bots)
 		return q_err_set(err, Q_E_BOT_LIMIT_REACHED,
-		                 "the %s plan runs at most %d bots at once; stop one first",
-		                 in->plan->name, in->plan->max_bots);
+		                 "the %s plan runs at most %d bot%s at once (running or halted); "
+		                 "stop one first",
+		                 in->plan->name, in->plan->max_bots,
+		                 in->plan->max_bots == 1 ? "" : "s");
 	return 0;
 }
 
@@ -253,4 +255,74 @@ const char *
 q_bot_mode_name(enum q_bot_mode m)
 {
 	return (unsigned)m < 3 ? mode_names[m] : "?";
+}
+
+/* ---- trading.symbols ------------------------------------------------------------------- */
+
+static int
+symbol_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+int
+q_risk_symbol_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s && s[n]; n++)
+		if (!symbol_char(s[n]))
+			return 0;
+	return n >= 2 && n <= Q_RISK_SYMBOL_MAX;
+}
+
+int
+q_risk_symbols_load(struct q_risk_symbols *s, const struct q_config *cfg, struct q_err *err)
+{
+	const char *p = q_config_get(cfg, "trading", "symbols", Q_RISK_DEFAULT_SYMBOLS);
+
+	memset(s, 0, sizeof(*s));
+	while (*p) {
+		size_t n = strcspn(p, ", \t");
+
+		if (n > 0) {
+			char *dst;
+
+			if (s->n == Q_RISK_MAX_SYMBOLS)
+				return q_err_set(err, Q_E_CONFIG,
+				                 "[trading] symbols lists more than %d symbols",
+				                 Q_RISK_MAX_SYMBOLS);
+			if (n > Q_RISK_SYMBOL_MAX)
+				return q_err_set(err, Q_E_CONFIG,
+				                 "[trading] symbols: \"%.40s\" is longer than %d "
+				                 "characters",
+				                 p, Q_RISK_SYMBOL_MAX);
+			dst = s->buf[s->n];
+			memcpy(dst, p, n);
+			dst[n] = '\0';
+			if (!q_risk_symbol_valid(dst))
+				return q_err_set(
+				        err, Q_E_CONFIG,
+				        "[trading] symbols: \"%s\" is not a symbol such as "
+				        "BTCUSDT (A-Z and 0-9, separated by commas)",
+				        dst);
+			s->v[s->n++] = dst;
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	if (s->n == 0)
+		return q_err_set(
+		        err, Q_E_CONFIG,
+		        "[trading] symbols is empty: list the liquid pairs bots may trade");
+	return 0;
+}
+
+int
+q_risk_symbols_has(const struct q_risk_symbols *s, const char *symbol)
+{
+	for (size_t i = 0; symbol && i < s->n; i++)
+		if (strcmp(s->v[i], symbol) == 0)
+			return 1;
+	return 0;
 }

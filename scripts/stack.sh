@@ -192,10 +192,27 @@ private_key_file = $SECRETS/vault_master.key
 # The trader reaches the exchanges (quantor-sim) over loopback in the local stack.
 current = 127.0.0.1/32, ::1/128
 
+[trading]
+# The pairs bots may trade (risk gate 1): five of quantor-sim's deepest markets.
+symbols = BTCUSDT, ETHUSDT, SOLUSDT, BNBUSDT, XRPUSDT
+
 [trader]
 lock_file = $RUN/trader.lock
 # An order in flight this long without an answer is queried by its client order id.
 settle_after_s = 12
+
+[regime]
+# The regime guard reads quantor-sim's BTCUSDT hourly candles; the thresholds are the defaults.
+exchange = binance
+symbol = BTCUSDT
+vol_window_hours = 24
+dd_window_hours = 720
+dangerous_vol = 1.20
+dangerous_dd = 0.30
+volatile_vol = 0.80
+volatile_dd = 0.20
+calm_vol = 0.40
+calm_dd = 0.10
 
 [audit]
 origin = quantor.local/audit

@@ -40,5 +40,11 @@ int cmd_audit(int argc, char **argv, struct ctl *c);
 int cmd_telegram(int argc, char **argv, struct ctl *c);
 int cmd_outbox(int argc, char **argv, struct ctl *c);
 int cmd_keys(int argc, char **argv, struct ctl *c);
+int cmd_backtest(int argc, char **argv, struct ctl *c);
+int cmd_live(int argc, char **argv, struct ctl *c);
+int cmd_allowlist(int argc, char **argv, struct ctl *c);
+
+/* The audit actor of the person running quantorctl: "operator:<login>" (cmd_live.c). */
+void ctl_operator(char actor[64]);
 
 #endif

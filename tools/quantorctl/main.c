@@ -51,6 +51,24 @@ static const struct cmd {
          "\tit says done). verify: ask each key's venue again what it may do; a key that can\n"
          "\tnow withdraw, cannot trade or is refused is marked unverified and its LIVE bots\n"
          "\thalt (exit status 3 when any key was refused or its venue could not be asked)"},
+        {"backtest", cmd_backtest,
+         "backtest --strategy S --symbol X --interval I --from T --to T [--params JSON]\n"
+         "\t[--fee-bps N] [--slippage-bps N] [--exchange NAME] [--json]\n"
+         "\trun strategy S over the closed candles of X opening in [--from, --to) (T: YYYY-MM-DD\n"
+         "\tor RFC 3339, UTC), as the trader's PAPER mode fills (defaults: fee 10 bps, slippage\n"
+         "\t5 bps). Candles come from the database; missing ones are fetched from the venue\n"
+         "\t(--exchange, default binance: [exchange.<name>] base_url) and stored. Prints the\n"
+         "\ttrades, total return, max drawdown, Sharpe, exposure, trade count and buy-and-hold;\n"
+         "\t--json prints one JSON object. Exit status 2 for a bad argument, 1 for a failure"},
+        {"live", cmd_live,
+         "live on|off --reason TEXT | status\n"
+         "\tthe LIVE kill switch: on or off for everyone, recorded with who and why (settings\n"
+         "\tand the audit chain); the API and the trader see it on their next request or tick.\n"
+         "\tstatus: whether LIVE is on, who set it last and why"},
+        {"allowlist", cmd_allowlist,
+         "allowlist list | add|remove [--telegram] ID... --reason TEXT\n"
+         "\tthe users LIVE trading is open to (gate 4), by Quantor user id (users.id), or by\n"
+         "\tTelegram id with --telegram; every change is recorded with who and why"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
