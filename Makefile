@@ -154,7 +154,7 @@ lint:
 		exit $${PIPESTATUS[0]}
 
 bench: deps all $(BENCHES)
-	@./scripts/bench.sh $(BENCHES)
+	@QUANTOR_BUILD=$(abspath $(B)) ./scripts/bench.sh $(BENCHES)
 
 clean:
 	rm -rf $(B)

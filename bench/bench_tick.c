@@ -146,6 +146,7 @@ main(void)
 		b1 = now_s();
 		q0 = questions(db);
 		t0 = now_s();
+		fflush(stdout);
 		pid = fork();
 		if (pid == 0) {
 			char bin[4096];
@@ -169,7 +170,7 @@ main(void)
 		       (b1 - b0) * 1000);
 		if (sizes[k] == 10000)
 			printf("target: 10,000 bots under 2 s and 64 MB: %s\n",
-			       (t1 - t0) < 2.0 && ru.ru_maxrss < 64 * 1024 ? "OK" : "SLOW");
+			       (t1 - t0) < 2.0 && ru.ru_maxrss < 64L * 1024 ? "OK" : "SLOW");
 		fflush(stdout);
 		(void)nrows;
 	}

@@ -39,10 +39,44 @@ q_ledger_position(struct q_db *db, long long bot_id, struct q_position *p, struc
 }
 
 int
+q_ledger_apply(struct q_position *p, int side, struct q_dec qty, struct q_dec price,
+               struct q_dec fee, struct q_dec *pnl, struct q_err *err)
+{
+	struct q_position n = *p;
+	struct q_dec quote, cost, newqty, r = {0};
+
+	if (q_dec_mul(&quote, qty, price, Q_DEC_HALF_EVEN, err) < 0)
+		return -1;
+	if (side > 0) {
+		/* New average entry: (qty * avg + quote) / (qty + fill qty). */
+		if (q_dec_mul(&cost, n.qty, n.avg_entry, Q_DEC_HALF_EVEN, err) < 0 ||
+		    q_dec_add(&cost, cost, quote, err) < 0 ||
+		    q_dec_add(&newqty, n.qty, qty, err) < 0 ||
+		    q_dec_div(&n.avg_entry, cost, newqty, Q_DEC_HALF_EVEN, err) < 0)
+			return -1;
+		n.qty = newqty;
+	} else {
+		if (q_dec_cmp(qty, n.qty) > 0)
+			return q_err_set(err, Q_E_INTERNAL, "a sell of more than the position");
+		if (q_dec_sub(&r, price, n.avg_entry, err) < 0 ||
+		    q_dec_mul(&r, r, qty, Q_DEC_HALF_EVEN, err) < 0 ||
+		    q_dec_sub(&n.qty, n.qty, qty, err) < 0)
+			return -1;
+		if (q_dec_is_zero(n.qty))
+			n.avg_entry = (struct q_dec){0};
+	}
+	if (q_dec_sub(&r, r, fee, err) < 0 || q_dec_add(&n.realized, n.realized, r, err) < 0)
+		return -1;
+	*p = n;
+	*pnl = r;
+	return 0;
+}
+
+int
 q_ledger_fill(struct q_db *db, const struct q_fill *f, int *dup, struct q_err *err)
 {
 	struct q_position p;
-	struct q_dec quote, pnl = {0}, cost, newqty, fee_neg;
+	struct q_dec quote, pnl = {0};
 	char sq[Q_DEC_STR_MAX], sp[Q_DEC_STR_MAX], sf[Q_DEC_STR_MAX], sa[Q_DEC_STR_MAX],
 	        sr[Q_DEC_STR_MAX], spnl[Q_DEC_STR_MAX], day[16];
 	long long n;
@@ -73,30 +107,8 @@ q_ledger_fill(struct q_db *db, const struct q_fill *f, int *dup, struct q_err *e
 	             f->bot_id, &n) < 0 ||
 	    q_ledger_position(db, f->bot_id, &p, err) < 0)
 		return -1;
-	if (q_dec_mul(&quote, f->qty, f->price, Q_DEC_HALF_EVEN, err) < 0)
-		return -1;
-	if (f->side > 0) {
-		/* New average entry: (qty * avg + quote) / (qty + fill qty). */
-		if (q_dec_mul(&cost, p.qty, p.avg_entry, Q_DEC_HALF_EVEN, err) < 0 ||
-		    q_dec_add(&cost, cost, quote, err) < 0 ||
-		    q_dec_add(&newqty, p.qty, f->qty, err) < 0 ||
-		    q_dec_div(&p.avg_entry, cost, newqty, Q_DEC_HALF_EVEN, err) < 0)
-			return -1;
-		p.qty = newqty;
-	} else {
-		if (q_dec_cmp(f->qty, p.qty) > 0)
-			return q_err_set(err, Q_E_INTERNAL,
-			                 "bot %lld: a sell of more than the position", f->bot_id);
-		if (q_dec_sub(&pnl, f->price, p.avg_entry, err) < 0 ||
-		    q_dec_mul(&pnl, pnl, f->qty, Q_DEC_HALF_EVEN, err) < 0 ||
-		    q_dec_sub(&p.qty, p.qty, f->qty, err) < 0)
-			return -1;
-		if (q_dec_is_zero(p.qty))
-			p.avg_entry = (struct q_dec){0};
-	}
-	fee_neg = q_dec_neg(f->fee);
-	if (q_dec_add(&pnl, pnl, fee_neg, err) < 0 ||
-	    q_dec_add(&p.realized, p.realized, pnl, err) < 0)
+	if (q_dec_mul(&quote, f->qty, f->price, Q_DEC_HALF_EVEN, err) < 0 ||
+	    q_ledger_apply(&p, f->side, f->qty, f->price, f->fee, &pnl, err) < 0)
 		return -1;
 	q_dec_format(sq, p.qty);
 	q_dec_format(sa, p.avg_entry);

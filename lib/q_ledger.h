@@ -36,6 +36,14 @@ struct q_fill {
 	long long ts_us;
 };
 
+/*
+ * The position math of one fill, in memory: a buy moves the average entry, a sell realizes
+ * qty * (price - avg_entry); the fee is a realized loss. *pnl gets this fill's realized P&L.
+ * A sell of more than p holds is Q_E_INTERNAL. 0 or -1 (p unchanged on -1).
+ */
+int q_ledger_apply(struct q_position *p, int side, struct q_dec qty, struct q_dec price,
+                   struct q_dec fee, struct q_dec *pnl, struct q_err *err);
+
 /* The bot's position (all zero when it never traded). 0 or -1. */
 int q_ledger_position(struct q_db *db, long long bot_id, struct q_position *p, struct q_err *err);
 

@@ -77,48 +77,70 @@ tr_size_order(const struct tr_market *m, struct q_dec notional, const struct q_p
 }
 
 int
+tr_mark(const struct tr_bot *b, const struct tr_market *m, struct q_err *err)
+{
+	struct tr_slot *sl = b->slot;
+	struct q_dec notional, close = tr_close(m);
+
+	if (q_dec_parse_str(&notional, b->notional, err) < 0 ||
+	    q_dec_sub(&sl->unrealized, close, sl->pos.avg_entry, err) < 0 ||
+	    q_dec_mul(&sl->unrealized, sl->unrealized, sl->pos.qty, Q_DEC_HALF_EVEN, err) < 0 ||
+	    q_dec_add(&sl->equity, notional, sl->pos.realized, err) < 0 ||
+	    q_dec_add(&sl->equity, sl->equity, sl->unrealized, err) < 0)
+		return -1;
+	if (q_dec_sign(sl->equity) < 0)
+		sl->equity = (struct q_dec){0};
+	sl->marked = 1;
+	sl->mark_us = (m->bars[m->n - 1].open_ms + m->interval_ms) * 1000;
+	return 0;
+}
+
+int
 tr_paper_step(struct trader *t, const struct tr_bot *b, const struct tr_market *m, double target,
               struct q_err *err)
 {
 	const struct q_bar *last = &m->bars[m->n - 1];
-	long long ts_us = (last->open_ms + m->interval_ms) * 1000;
-	struct q_dec notional, close = tr_close(m), qty, price, fee, quote;
-	struct q_position pos;
-	char cid[Q_EX_CLIENT_ID_LEN + 1], sq[Q_DEC_STR_MAX], trade[48];
-	int side, dup;
+	long long ts_us = (last->open_ms + m->interval_ms) * 1000, oid;
+	struct tr_slot *sl = b->slot;
+	struct q_dec notional, close = tr_close(m), qty, price, fee, quote, pnl;
+	char cid[Q_EX_CLIENT_ID_LEN + 1], sq[Q_DEC_STR_MAX], sp[Q_DEC_STR_MAX], sf[Q_DEC_STR_MAX],
+	        trade[48];
+	int side;
 
 	if (q_dec_parse_str(&notional, b->notional, err) < 0 ||
-	    q_ledger_position(t->db, b->id, &pos, err) < 0 ||
-	    tr_size_order(m, notional, &pos, target, close, &side, &qty, err) < 0)
+	    tr_size_order(m, notional, &sl->pos, target, close, &side, &qty, err) < 0)
 		return -1;
 	if (side != 0) {
-		long long oid;
-
 		price = tr_dec(q_fill_price(&t->fill, side, q_dec_to_double(close)), 8);
 		if (q_dec_sign(price) <= 0 || q_dec_mul(&quote, qty, price, Q_DEC_UP, err) < 0)
 			return -1;
 		fee = tr_dec(q_fill_fee(&t->fill, q_dec_to_double(quote)), 8);
-		/* One decision per candle: the candle names the order. */
+		if (q_ledger_apply(&sl->pos, side, qty, price, fee, &pnl, err) < 0 ||
+		    q_dec_add(&sl->realized_today, sl->realized_today, pnl, err) < 0)
+			return -1;
+		sl->pos_dirty = 1;
+		/* One decision per candle: the candle names the order. A simulated order is filled
+		 * whole at once, so it is written filled, with its one fill. */
 		q_exchange_client_order_id(cid, b->id, last->open_ms / 60000);
 		q_dec_format(sq, qty);
+		q_dec_format(sp, price);
+		q_dec_format(sf, fee);
 		if (q_db_exec(
 		            t->db, err,
 		            "INSERT INTO orders (bot_id, user_id, client_order_id, exchange, mode, "
-		            "symbol, side, type, qty, state) VALUES (?, ?, ?, ?, 'PAPER', ?, ?, "
-		            "'MARKET', ?, 'filled')",
-		            "iissssm", b->id, b->user_id, cid, b->exchange, b->symbol,
-		            side > 0 ? "BUY" : "SELL", sq) < 0)
+		            "symbol, side, type, qty, state, filled_qty, avg_price, fee, fee_asset) "
+		            "VALUES (?, ?, ?, ?, 'PAPER', ?, ?, 'MARKET', ?, 'filled', ?, ?, ?, ?)",
+		            "iissssmmmms", b->id, b->user_id, cid, b->exchange, b->symbol,
+		            side > 0 ? "BUY" : "SELL", sq, sq, sp, sf, m->rules.quote) < 0)
 			return -1;
 		oid = (long long)q_db_insert_id(t->db);
 		snprintf(trade, sizeof(trade), "paper-%s", cid);
-		{
-			struct q_fill f = {oid, b->id, b->user_id, trade,          side,
-			                   qty, price, fee,        m->rules.quote, ts_us};
-
-			if (q_ledger_fill(t->db, &f, &dup, err) < 0)
-				return -1;
-		}
+		if (q_db_exec(t->db, err,
+		              "INSERT INTO fills (order_id, bot_id, trade_id, qty, price, fee, "
+		              "fee_asset, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		              "iismmmst", oid, b->id, trade, sq, sp, sf, m->rules.quote, ts_us) < 0)
+			return -1;
 		t->st.paper_fills++;
 	}
-	return q_ledger_mark(t->db, b->id, b->user_id, notional, close, ts_us, NULL, err);
+	return tr_mark(b, m, err);
 }

@@ -233,9 +233,9 @@ claim(struct trader *t, long long after, struct tr_bot *bots, size_t *n, struct 
 	static const char sql[] =
 	        "SELECT id, user_id, COALESCE(exchange_key_id, 0), exchange, strategy, symbol, "
 	        "candle_interval, mode, params, notional, COALESCE(state, '{}'), "
-	        "COALESCE(last_candle_open_time, '1970-01-01 00:00:00') FROM bots WHERE status = "
-	        "'running' AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ? FOR UPDATE SKIP "
-	        "LOCKED";
+	        "COALESCE(last_candle_open_time, '1970-01-01 00:00:00') FROM bots FORCE INDEX "
+	        "(PRIMARY) WHERE id > ? AND status = 'running' AND deleted_at IS NULL ORDER BY id "
+	        "LIMIT ? FOR UPDATE SKIP LOCKED";
 	struct q_stmt *st = q_db_prepare(t->db, sql, err);
 	int r, rc = -1;
 
@@ -247,9 +247,12 @@ claim(struct trader *t, long long after, struct tr_bot *bots, size_t *n, struct 
 	if (q_stmt_exec(st, err) < 0)
 		goto out;
 	while ((r = q_stmt_fetch(st, err)) == 1) {
-		struct tr_bot *b = &bots[(*n)++];
+		struct tr_bot *b = &bots[*n];
+		struct tr_slot *slot = b->slot;
 
+		(*n)++;
 		memset(b, 0, sizeof(*b));
+		b->slot = slot;
 		b->id = q_stmt_col_int64(st, 0);
 		b->user_id = q_stmt_col_int64(st, 1);
 		b->key_id = q_stmt_col_int64(st, 2);
@@ -332,14 +335,15 @@ step_bot(struct trader *t, const struct tr_bot *b, long long *intent, struct q_e
 	if (!live) {
 		if (tr_paper_step(t, b, m, target, err) < 0)
 			goto out;
-	} else if (tr_live_decide(t, b, m, target, intent, &halt_reason, err) < 0) {
+	} else if (tr_live_decide(t, b, m, target, intent, &halt_reason, err) < 0 ||
+	           tr_mark(b, m, err) < 0) {
 		goto out;
 	}
+	/* The state and the candle are written with the batch (tr_batch_flush). */
 	stext = json_dumps(state, JSON_COMPACT);
-	if (q_db_exec(t->db, err,
-	              "UPDATE bots SET state = ?, last_candle_open_time = ? WHERE id = ?", "sti",
-	              stext, newest * 1000, b->id) < 0)
-		goto out;
+	b->slot->state = q_arena_strdup(t->a, stext ? stext : "{}");
+	b->slot->newest_ms = newest;
+	b->slot->stepped = 1;
 	if (halt_reason && halt(t, b, halt_reason, err) < 0)
 		goto out;
 	t->st.bots_stepped++;
@@ -359,6 +363,7 @@ struct batch {
 	long long intents[TR_BATCH];
 	size_t nintents;
 	struct tr_bot bots[TR_BATCH];
+	struct tr_slot slots[TR_BATCH];
 };
 
 static int
@@ -369,7 +374,10 @@ batch_tx(struct q_db *db, void *arg, struct q_err *err)
 
 	(void)db;
 	bt->nintents = 0;
-	if (claim(bt->t, bt->after, bt->bots, &n, err) < 0)
+	for (size_t i = 0; i < TR_BATCH; i++)
+		bt->bots[i].slot = &bt->slots[i];
+	if (claim(bt->t, bt->after, bt->bots, &n, err) < 0 ||
+	    tr_batch_load(bt->t, bt->bots, n, err) < 0)
 		return -1;
 	bt->claimed = n;
 	for (size_t i = 0; i < n; i++) {
@@ -380,7 +388,7 @@ batch_tx(struct q_db *db, void *arg, struct q_err *err)
 		if (intent)
 			bt->intents[bt->nintents++] = intent;
 	}
-	return 0;
+	return tr_batch_flush(bt->t, bt->bots, n, err);
 }
 
 static int

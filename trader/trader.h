@@ -15,6 +15,7 @@
 #include "q_db.h"
 #include "q_decimal.h"
 #include "q_exchange.h"
+#include "q_ledger.h"
 #include "q_outbox.h"
 #include "q_regime.h"
 #include "q_strategy.h"
@@ -65,8 +66,26 @@ struct trader {
 	struct tr_stats st;
 };
 
+/*
+ * What a tick changes of one claimed bot, kept in memory and written for the whole batch at
+ * once (tr_batch_flush): its position (PAPER fills), today's P&L, an equity point and its
+ * strategy state. Rows of a claimed bot are only written under its lock, so the copy is exact.
+ */
+struct tr_slot {
+	struct q_position pos; /* as loaded, then moved by PAPER fills */
+	int pos_dirty;
+	struct q_dec realized_today; /* realized by this tick's fills */
+	int marked;
+	struct q_dec unrealized, equity;
+	long long mark_us;
+	int stepped;
+	char *state; /* the strategy's new state, JSON text in the tick's arena */
+	long long newest_ms;
+};
+
 /* A bot as a tick claims it. */
 struct tr_bot {
+	struct tr_slot *slot;
 	long long id, user_id, key_id;
 	char exchange[12], strategy[24], symbol[33], interval[9], mode[16];
 	char notional[48];
@@ -88,7 +107,6 @@ struct tr_market *tr_market(struct trader *t, const char *exchange, const char *
 /* A decimal of at most 18 places nearest to the double v: for prices out of the strategies. */
 struct q_dec tr_dec(double v, int places);
 
-struct q_position;
 /*
  * The order that moves pos toward target at close: *side +1 buy / -1 sell with *qty, or 0 when
  * the change is under one lot or the minimum notional. Never buys with more than the cash left.
@@ -117,6 +135,13 @@ int tr_live_settle(struct trader *t, struct q_err *err);
 /* LIVE: cancel the open orders of bots no longer running, and of every LIVE bot when LIVE is
  * off (those halt with LIVE_DISABLED). */
 int tr_live_cancel(struct trader *t, struct q_err *err);
+
+/* Load the claimed bots' positions into their slots (one query). */
+int tr_batch_load(struct trader *t, struct tr_bot *bots, size_t n, struct q_err *err);
+/* Mark b to market at the close of m in its slot (no database round trip). */
+int tr_mark(const struct tr_bot *b, const struct tr_market *m, struct q_err *err);
+/* Write every slot of the batch: positions, daily P&L, equity points, bot states. */
+int tr_batch_flush(struct trader *t, struct tr_bot *bots, size_t n, struct q_err *err);
 
 /* Daily key re-verification when it is due (once per UTC day). */
 int tr_keys_daily(struct trader *t, struct q_err *err);
