@@ -75,6 +75,12 @@ tr_init(struct trader *t, const char *config, struct q_err *err)
 		t->have_tg = 1;
 		t->tg_http = q_http_new();
 	}
+	q_err_clear(&e);
+	if (q_audit_conf_load(&t->audit, t->ctx.cfg, 1, &e) == 0 && t->audit.have_sk)
+		t->have_audit = 1;
+	else
+		q_log_warn("trader.audit", "no audit checkpoints will be signed: %s",
+		           e.msg[0] ? e.msg : "no checkpoint_key_file");
 	if (gethostname(t->host, sizeof(t->host) - 1) < 0)
 		snprintf(t->host, sizeof(t->host), "localhost");
 	self_digest(t->digest);
@@ -90,6 +96,8 @@ tr_release(struct trader *t)
 		q_vault_release(&t->vault);
 	if (t->have_tg)
 		q_tg_api_release(&t->tg);
+	if (t->have_audit)
+		q_audit_conf_release(&t->audit);
 	q_http_free(t->tg_http);
 	q_arena_destroy(t->a);
 	q_ctx_release(&t->ctx);
@@ -409,6 +417,29 @@ run_bots(struct trader *t, struct q_err *err)
 	}
 }
 
+/* Every [audit] checkpoint_interval, a signed checkpoint of the chain's head (DESIGN section 9). */
+static void
+checkpoint(struct trader *t)
+{
+	struct q_audit_checkpoint cp;
+	struct q_buf note = Q_BUF_INIT;
+	struct q_err e = {0};
+	int r;
+
+	if (!t->have_audit || t->audit.checkpoint_interval <= 0)
+		return;
+	r = q_audit_checkpoint_latest(t->db, t->a, &cp, &e);
+	if (r < 0 || (r == 1 && t->now_ms * 1000 - cp.signed_at_us <
+	                                t->audit.checkpoint_interval * 1000000LL))
+		goto out;
+	if (q_audit_checkpoint_sign(t->db, &t->audit, "system:trader", &note, &cp, &e) == 0)
+		q_log_info("audit.checkpoint", "size=%llu hash=%s", cp.size, cp.hash);
+out:
+	if (e.code != Q_OK)
+		q_log_warn("audit.checkpoint", "error=%s", e.msg);
+	q_buf_release(&note);
+}
+
 static void
 drain_outbox(struct trader *t)
 {
@@ -447,6 +478,7 @@ tr_tick(struct trader *t, struct q_err *err)
 		return -1;
 	if (tr_keys_daily(t, &e) < 0)
 		q_log_warn("tick.keys", "error=%s", e.msg);
+	checkpoint(t);
 	drain_outbox(t);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "q_arena.h"
+#include "q_audit.h"
 #include "q_backtest.h"
 #include "q_ctx.h"
 #include "q_db.h"
@@ -55,6 +56,8 @@ struct trader {
 	struct q_exchange *pub[8]; /* one unauthenticated client per venue, kept across ticks */
 	struct q_tg_api tg;
 	int have_tg;
+	struct q_audit_conf audit; /* with the checkpoint signing key, when configured */
+	int have_audit;
 	struct q_http *tg_http;
 	/* Per tick. */
 	struct q_arena *a;
