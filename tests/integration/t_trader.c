@@ -540,41 +540,14 @@ Test(trader, a_daily_loss_at_the_plan_limit_halts_the_bot_and_tells_the_user)
 	             1, "halted until the next UTC day");
 }
 
-/* ---- crash safety ------------------------------------------------------------------------- */
-
 /*
- * 50 ticks killed with SIGKILL at random moments while LIVE bots place orders, then ticks until
- * nothing is in flight. The venue must hold no client order id twice, every order it holds must
- * be in the database, and each bot's position must equal what the venue executed for it.
+ * Tick until no order of uid is in flight, then the invariants: the venue holds no client order
+ * id twice, every venue order of uid is in the database with the same executed quantity, and
+ * each of the bots first..last holds exactly what its orders filled.
  */
-Test(trader, fifty_kill_9s_during_live_ticks_lose_and_double_nothing, .timeout = 600)
+static void
+settle_and_check(long long uid, long long first, long long last)
 {
-	const long long tg = 5600014;
-	long long uid = live_user(tg), key = save_key(tg), first = 0, last = 0;
-	int landed = 0;
-
-	srand((unsigned)time(NULL));
-	it_sh("rm -f '%s/log/trader-kills.log'", it_env("QUANTOR_VAR"));
-	for (int i = 0; i < 50; i++) {
-		/* Fresh bots each round, so every tick has orders to place. */
-		for (int k = 0; k < 4; k++) {
-			last = add_bot(uid, key, "binance", "LIVE", ALWAYS_IN, "50");
-			if (first == 0)
-				first = last;
-		}
-		it_sh("QUANTOR_CONFIG='%s' '%s/quantor-trader' tick >>'%s/log/trader-test.log' 2>&1 & "
-		      "p=$!; sleep 0.%03d; kill -9 $p 2>/dev/null && echo killed >>'%s/log/"
-		      "trader-kills.log'; wait $p 2>/dev/null; true",
-		      conf, it_build_dir(), it_env("QUANTOR_VAR"), rand() % 120,
-		      it_env("QUANTOR_VAR"));
-	}
-	for (int i = 0; i < 50; i++)
-		if (it_sh("test $(wc -l <'%s/log/trader-kills.log') -gt %d", it_env("QUANTOR_VAR"),
-		          i) == 0)
-			landed = i + 1;
-	cr_log_info("%d of 50 SIGKILLs landed while the tick was running", landed);
-	cr_assert_geq(landed, 10, "only %d kills landed mid-tick: the test proves too little",
-	              landed);
 	/* Let every order in flight be settled (sent / unknown wait settle_after_s = 1). */
 	for (int i = 0; i < 10; i++) {
 		long long inflight = -1;
@@ -666,5 +639,63 @@ Test(trader, fifty_kill_9s_during_live_ticks_lose_and_double_nothing, .timeout =
 		json_decref(j);
 		cr_expect_gt(n, 0);
 	}
+}
+
+/* ---- crash safety ------------------------------------------------------------------------- */
+
+/*
+ * 50 ticks killed with SIGKILL at random moments while LIVE bots place orders, then ticks until
+ * nothing is in flight. The venue must hold no client order id twice, every order it holds must
+ * be in the database, and each bot's position must equal what the venue executed for it.
+ */
+Test(trader, fifty_kill_9s_during_live_ticks_lose_and_double_nothing, .timeout = 600)
+{
+	const long long tg = 5600014;
+	long long uid = live_user(tg), key = save_key(tg), first = 0, last = 0;
+	int landed = 0;
+
+	srand((unsigned)time(NULL));
+	it_sh("rm -f '%s/log/trader-kills.log'", it_env("QUANTOR_VAR"));
+	for (int i = 0; i < 50; i++) {
+		/* Fresh bots each round, so every tick has orders to place. */
+		for (int k = 0; k < 4; k++) {
+			last = add_bot(uid, key, "binance", "LIVE", ALWAYS_IN, "50");
+			if (first == 0)
+				first = last;
+		}
+		it_sh("QUANTOR_CONFIG='%s' '%s/quantor-trader' tick >>'%s/log/trader-test.log' 2>&1 & "
+		      "p=$!; sleep 0.%03d; kill -9 $p 2>/dev/null && echo killed >>'%s/log/"
+		      "trader-kills.log'; wait $p 2>/dev/null; true",
+		      conf, it_build_dir(), it_env("QUANTOR_VAR"), rand() % 120,
+		      it_env("QUANTOR_VAR"));
+	}
+	for (int i = 0; i < 50; i++)
+		if (it_sh("test $(wc -l <'%s/log/trader-kills.log') -gt %d", it_env("QUANTOR_VAR"),
+		          i) == 0)
+			landed = i + 1;
+	cr_log_info("%d of 50 SIGKILLs landed while the tick was running", landed);
+	cr_assert_geq(landed, 10, "only %d kills landed mid-tick: the test proves too little",
+	              landed);
+	settle_and_check(uid, first, last);
+	exec_sql("UPDATE bots SET status = 'stopped' WHERE user_id = ?", "i", uid, 0);
+}
+
+Test(trader, a_database_restart_mid_tick_loses_and_doubles_nothing, .timeout = 300)
+{
+	const long long tg = 5600015;
+	long long uid = live_user(tg), key = save_key(tg), first = 0, last = 0;
+
+	for (int k = 0; k < 30; k++) {
+		last = add_bot(uid, key, "binance", "LIVE", ALWAYS_IN, "50");
+		if (first == 0)
+			first = last;
+	}
+	/* The database stops while the tick is placing orders, and comes back. */
+	it_sh("QUANTOR_CONFIG='%s' '%s/quantor-trader' tick >>'%s/log/trader-test.log' 2>&1 & p=$!; "
+	      "sleep 0.1; ./scripts/db.sh stop '%s' >/dev/null 2>&1; sleep 1; ./scripts/db.sh start "
+	      "'%s' >/dev/null 2>&1; wait $p; true",
+	      conf, it_build_dir(), it_env("QUANTOR_VAR"), it_env("QUANTOR_DB_DIR"),
+	      it_env("QUANTOR_DB_DIR"));
+	settle_and_check(uid, first, last);
 	exec_sql("UPDATE bots SET status = 'stopped' WHERE user_id = ?", "i", uid, 0);
 }
