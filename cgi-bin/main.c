@@ -242,7 +242,12 @@ respond(struct q_req *r, const char *allow)
 			        r->err.msg, (char *)NULL);
 		}
 	}
-	body = q_json_arena_dumps(r->arena, r->out, JSON_COMPACT);
+	/*
+	 * 15 significant digits: any decimal that short comes back out of a double unchanged, so
+	 * 0.6 reads 0.6, not 0.59999999999999998. Responses only: stored and canonical (audit)
+	 * JSON keep Jansson's 17.
+	 */
+	body = q_json_arena_dumps(r->arena, r->out, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	/* libfcgi's own printf knows no %zu: format with libc, write with PutStr. */
 	q_buf_printf(&head, "Status: %d %s\r\n", r->status, reason(r->status));
 	q_buf_adds(&head, "Content-Type: application/json; charset=utf-8\r\n");

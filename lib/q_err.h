@@ -72,7 +72,7 @@ enum q_code {
 struct q_err {
 	enum q_code code; /* Q_OK when nothing was set */
 	char msg[256];    /* human message; safe to show a client for 4xx, never holds a secret */
-	char field[64];   /* for BAD_REQUEST: the offending field, "" when none */
+	char field[128];  /* for BAD_REQUEST: the offending field, "" when none */
 	const char *file; /* where q_err_set was called */
 	const char *func;
 	int line;

@@ -699,3 +699,63 @@ Test(trader, a_database_restart_mid_tick_loses_and_doubles_nothing, .timeout = 3
 	settle_and_check(uid, first, last);
 	exec_sql("UPDATE bots SET status = 'stopped' WHERE user_id = ?", "i", uid, 0);
 }
+
+/*
+ * The other ways a send can go wrong, each on its own bot: a 5xx (the venue may or may not have
+ * it: queried, found missing, sent again once), a malformed answer (it has it: found by query),
+ * and a 429 (nothing was sent: the intent waits, then goes out after Retry-After). Every time
+ * the order ends filled and on the venue exactly once.
+ */
+Test(trader, a_5xx_a_malformed_answer_and_a_429_each_end_in_one_filled_order)
+{
+	static const char *const faults[] = {
+	        "{\"venue\":\"bybit\",\"op\":\"place\",\"fault\":\"5xx\",\"status\":502}",
+	        "{\"venue\":\"bybit\",\"op\":\"place\",\"fault\":\"malformed\"}",
+	        "{\"venue\":\"bybit\",\"op\":\"place\",\"fault\":\"rate_limit\",\"retry_after\":1}",
+	};
+	const long long tg = 5600016;
+	long long uid = live_user(tg), key;
+	json_error_t je;
+	json_t *accts = json_load_file(it_env("QUANTOR_SIM_ACCOUNTS"), 0, &je), *a;
+	char body[512] = "";
+	struct it_resp r;
+	size_t i;
+
+	json_array_foreach(accts, i, a)
+	{
+		if (!strcmp(json_string_value(json_object_get(a, "exchange")), "bybit") &&
+		    !strcmp(json_string_value(json_object_get(a, "name")), "trade"))
+			snprintf(
+			        body, sizeof(body),
+			        "{\"exchange\":\"bybit\",\"api_key\":\"%s\",\"api_secret\":\"%s\"}",
+			        json_string_value(json_object_get(a, "api_key")),
+			        json_string_value(json_object_get(a, "api_secret")));
+	}
+	json_decref(accts);
+	it_as_user(&r, "POST", "/api/v1/exchange-keys", tg, body);
+	cr_assert_eq(r.status, 201, "%s", r.raw.body.data);
+	key = json_integer_value(json_object_get(json_object_get(r.json, "key"), "id"));
+	it_release(&r);
+	for (size_t f = 0; f < sizeof(faults) / sizeof(faults[0]); f++) {
+		long long bot;
+		char cid[64], st[16], executed[48], qty[64];
+
+		sim_post("/_sim/exchange/faults", faults[f]);
+		bot = add_bot(uid, key, "bybit", "LIVE", ALWAYS_IN, "200");
+		cr_assert_eq(tick(), 0);
+		for (int k = 0; k < 5; k++) {
+			order_of(bot, cid, sizeof(cid), st, sizeof(st));
+			if (strcmp(st, "filled") == 0)
+				break;
+			sleep(2);
+			cr_assert_eq(tick(), 0);
+		}
+		cr_expect_str_eq(st, "filled", "%s", faults[f]);
+		cr_expect_eq(sim_orders(cid, executed, sizeof(executed)), 1,
+		             "%s: on the venue once", faults[f]);
+		position(bot, qty, sizeof(qty));
+		cr_expect_eq(atof(qty), atof(executed), "%s: database %s, venue %s", faults[f], qty,
+		             executed);
+		exec_sql("UPDATE bots SET status = 'stopped' WHERE id = ?", "i", bot, 0);
+	}
+}
