@@ -9,92 +9,18 @@
 #include "q_crypto.h"
 #include "q_err.h"
 #include "q_initdata.h"
+#include "vectors.h"
 
 /*
  * tests/vectors/telegram_initdata.txt: records separated by blank lines, one "name = value" per
  * line, '#' comments; a repeated name (data_check_string) is joined with "\n". The test binary
  * runs from the repository root; QUANTOR_SRC names another root.
  */
-#define MAX_FIELDS 16
 #define VECTORS "telegram_initdata.txt"
 /* Any 64 hex digits: for inputs that must get past the hash check and fail later. */
 #define H64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 /* Put into refused inputs: no error message may repeat it. */
 #define MARK "ZQXMARK"
-
-struct record {
-	char *name[MAX_FIELDS];
-	char *value[MAX_FIELDS];
-	int n;
-};
-
-static FILE *
-vec_open(const char *file)
-{
-	const char *root = getenv("QUANTOR_SRC");
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/tests/vectors/%s", root && *root ? root : ".", file);
-	f = fopen(path, "r");
-	cr_assert_not_null(f, "cannot open %s (run from the repo root or set QUANTOR_SRC)", path);
-	return f;
-}
-
-static void
-rec_release(struct record *r)
-{
-	for (int i = 0; i < r->n; i++) {
-		free(r->name[i]);
-		free(r->value[i]);
-	}
-	r->n = 0;
-}
-
-/* The next record of f into r (released first); 0 at the end of the file. */
-static int
-rec_next(FILE *f, struct record *r)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-
-	rec_release(r);
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		char *eq;
-
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (len == 0) {
-			if (r->n > 0)
-				break;
-			continue;
-		}
-		eq = strstr(line, " =");
-		cr_assert_not_null(eq, "vector line without ' =': %s", line);
-		cr_assert_lt(r->n, MAX_FIELDS);
-		r->name[r->n] = strndup(line, (size_t)(eq - line));
-		eq += 2;
-		if (*eq == ' ')
-			eq++;
-		r->value[r->n] = strdup(eq);
-		r->n++;
-	}
-	free(line);
-	return r->n > 0;
-}
-
-static const char *
-rec_need(const struct record *r, const char *name)
-{
-	for (int i = 0; i < r->n; i++)
-		if (strcmp(r->name[i], name) == 0)
-			return r->value[i];
-	cr_assert_fail("vector record lacks '%s'", name);
-	return NULL;
-}
 
 /* Every value named name, joined with "\n", into out (reset first). */
 static void
