@@ -147,6 +147,27 @@ tr_dec(double v, int places)
 
 /* --- phases -------------------------------------------------------------------------------- */
 
+/* Bots halted for the day's loss limit run again once the next UTC day has begun. */
+static int
+resume_next_day(struct trader *t, struct q_err *err)
+{
+	long long n = q_db_exec(t->db, err,
+	                        "UPDATE bots SET status = 'running', halt_reason = NULL, "
+	                        "halted_until = NULL WHERE status = 'halted' AND halt_reason = "
+	                        "'DAILY_LOSS_LIMIT' AND halted_until <= UTC_TIMESTAMP(6) AND "
+	                        "deleted_at IS NULL",
+	                        "");
+	json_t *data;
+	int rc;
+
+	if (n <= 0)
+		return n < 0 ? -1 : 0;
+	data = json_pack("{s:I, s:s}", "bots", (json_int_t)n, "reason", "a new UTC day");
+	rc = q_audit_append(t->db, "system:trader", 0, "bots.resumed", data, NULL, err);
+	json_decref(data);
+	return rc;
+}
+
 static int
 heartbeat(struct trader *t, struct q_err *err)
 {
@@ -464,7 +485,8 @@ tr_tick(struct trader *t, struct q_err *err)
 	t->a = q_arena_new();
 	memset(&t->st, 0, sizeof(t->st));
 	t->now_ms = now_ms();
-	if (heartbeat(t, err) < 0 || q_settings_live_enabled(t->db, &t->live_on, err) < 0)
+	if (heartbeat(t, err) < 0 || q_settings_live_enabled(t->db, &t->live_on, err) < 0 ||
+	    resume_next_day(t, err) < 0)
 		return -1;
 	if (load_markets(t, err) < 0)
 		return -1;

@@ -538,6 +538,16 @@ Test(trader, a_daily_loss_at_the_plan_limit_halts_the_bot_and_tells_the_user)
 	                   "UTC_TIMESTAMP()",
 	                   bot),
 	             1, "halted until the next UTC day");
+	/* The next UTC day (as if midnight had passed): the bot runs again by itself. */
+	exec_sql("UPDATE bots SET halted_until = UTC_TIMESTAMP() - INTERVAL 1 SECOND WHERE id = ?",
+	         "i", bot, 0);
+	exec_sql("DELETE FROM daily_pnl WHERE bot_id = ?", "i", bot, 0);
+	cr_assert_eq(tick(), 0);
+	cr_assert_eq(q_db_row(db(), &err, "SELECT status FROM bots WHERE id = ?", "i>s", bot, st,
+	                      sizeof(st)),
+	             1);
+	cr_expect_str_eq(st, "running", "resumed on the new day");
+	exec_sql("UPDATE bots SET status = 'stopped' WHERE id = ?", "i", bot, 0);
 }
 
 /*

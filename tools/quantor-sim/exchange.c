@@ -156,6 +156,10 @@ sim_ex_candles(struct sim_ex_call *c, const char *symbol, int64_t interval_ms, i
 {
 	if (limit < 1 || limit > 1000)
 		return -1;
+	/* A candle that has closed is served whole, as the venues do: only the current one is
+	 * partial. */
+	if (end_ms > 0 && interval_ms > 0)
+		end_ms = end_ms / interval_ms * interval_ms + interval_ms - 1;
 	if (end_ms <= 0 || end_ms > c->now_ms)
 		end_ms = c->now_ms;
 	*out = q_arena_alloc(c->req->arena, limit * sizeof(**out));

@@ -214,7 +214,7 @@ size_t sim_ex_open_orders(struct sim_ex_call *c, const char *symbol, struct sim_
 /*
  * Up to limit (1..1000) candles of interval_ms of symbol into *out (arena), oldest first, the
  * newest opening at or before end_ms (0 or later than now: now, since no venue shows the
- * future). The newest may be the one still open. Returns the count, or -1 for an unknown symbol
+ * future), whole when it has closed. The newest may be the one still open. Returns the count, or -1 for an unknown symbol
  * or a bad interval.
  */
 int sim_ex_candles(struct sim_ex_call *c, const char *symbol, int64_t interval_ms, int64_t end_ms,
