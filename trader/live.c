@@ -168,7 +168,7 @@ tr_live_decide(struct trader *t, const struct tr_bot *b, const struct tr_market 
 
 		snprintf(text, sizeof(text),
 		         "Bot %lld stopped trading for today: your losses today reached the %s %% "
-		         "daily limit of your plan. It can be started again tomorrow (UTC).",
+		         "daily limit of your plan. It trades again from midnight UTC.",
 		         b->id, p->daily_loss_pct);
 		snprintf(dedupe, sizeof(dedupe), "loss-%lld-%lld", b->id, t->now_ms / 86400000);
 		*halt = "DAILY_LOSS_LIMIT";
