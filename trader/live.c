@@ -609,7 +609,9 @@ tr_live_cancel(struct trader *t, struct q_err *err)
 	size_t n = 0;
 	int r = 0;
 
-	if ((st = q_db_prepare(t->db, sql, err)) == NULL)
+	/* Read again: a switch flipped while this tick ran still halts LIVE within it. */
+	if (q_settings_live_enabled(t->db, &t->live_on, err) < 0 ||
+	    (st = q_db_prepare(t->db, sql, err)) == NULL)
 		return -1;
 	q_stmt_bind_int64(st, 0, t->live_on);
 	if (q_stmt_exec(st, err) < 0) {

@@ -769,3 +769,57 @@ Test(trader, a_5xx_a_malformed_answer_and_a_429_each_end_in_one_filled_order)
 		exec_sql("UPDATE bots SET status = 'stopped' WHERE id = ?", "i", bot, 0);
 	}
 }
+
+/*
+ * The kill switch flipped while a tick is sending: the send in flight cannot be recalled, but
+ * no later order of the tick leaves, and every LIVE bot halts before the tick ends.
+ */
+Test(trader, a_kill_switch_flipped_mid_tick_stops_the_orders_not_yet_sent)
+{
+	const long long tg = 5600017;
+	long long uid = live_user(tg), key = save_key(tg), bots[3];
+	struct q_err err = {0};
+	long long sent = -1, cancelled = -1, halted = -1;
+
+	for (int i = 0; i < 3; i++)
+		bots[i] = add_bot(uid, key, "binance", "LIVE", ALWAYS_IN, "100");
+	/* The first send hangs 1.5 s (then the connection drops, nothing done)... */
+	sim_post("/_sim/exchange/faults", "{\"venue\":\"binance\",\"op\":\"place\",\"fault\":"
+	                                  "\"timeout\",\"delay_ms\":1500}");
+	/* ...and while it hangs, LIVE is switched off. */
+	it_sh("QUANTOR_CONFIG='%s' '%s/quantor-trader' tick >>'%s/log/trader-test.log' 2>&1 & "
+	      "echo $! >'%s/run/trader-mid.pid'",
+	      conf, it_build_dir(), it_env("QUANTOR_VAR"), it_env("QUANTOR_VAR"));
+	/* The moment the first order is on its way (its row moves to sent just before the
+	 * request), LIVE goes off. */
+	for (int i = 0; i < 100 && sent < 1; i++) {
+		usleep(50000);
+		cr_assert_eq(
+		        q_db_row(db(), &err,
+		                 "SELECT COUNT(*) FROM orders WHERE bot_id BETWEEN ? AND ? AND "
+		                 "state = 'sent'",
+		                 "ii>i", bots[0], bots[2], &sent),
+		        1, "%s", err.msg);
+	}
+	cr_assert_eq(sent, 1, "no order was sent within 5 s");
+	exec_sql("UPDATE settings SET value = 'false' WHERE name = 'quantor.trading.live.enabled'",
+	         "", 0, 0);
+	/* The tick ends by itself. */
+	it_sh("while kill -0 $(cat '%s/run/trader-mid.pid') 2>/dev/null; do sleep 0.1; done",
+	      it_env("QUANTOR_VAR"));
+	cr_assert_eq(q_db_row(db(), &err,
+	                      "SELECT SUM(state IN ('sent', 'unknown', 'filled')), SUM(state = "
+	                      "'cancelled') FROM orders WHERE bot_id BETWEEN ? AND ?",
+	                      "ii>ii", bots[0], bots[2], &sent, &cancelled),
+	             1, "%s", err.msg);
+	cr_expect_eq(sent, 1, "only the order already on its way");
+	cr_expect_eq(cancelled, 2, "the others never left");
+	cr_assert_eq(q_db_row(db(), &err,
+	                      "SELECT COUNT(*) FROM bots WHERE id BETWEEN ? AND ? AND status = "
+	                      "'halted' AND halt_reason = 'LIVE_DISABLED'",
+	                      "ii>i", bots[0], bots[2], &halted),
+	             1);
+	cr_expect_eq(halted, 3, "every LIVE bot halted within the tick");
+	exec_sql("UPDATE settings SET value = 'true' WHERE name = 'quantor.trading.live.enabled'",
+	         "", 0, 0);
+}
