@@ -241,11 +241,76 @@ flush_states(struct trader *t, struct tr_bot *bots, size_t n, struct q_err *err)
 	return run(st, err);
 }
 
+/* The PAPER orders of the batch, filled, then their fills read back from them. */
+static int
+flush_orders(struct trader *t, struct tr_bot *bots, size_t n, struct q_err *err)
+{
+	size_t m = 0;
+	struct q_stmt *st;
+	unsigned p = 0;
+
+	for (size_t i = 0; i < n; i++)
+		m += bots[i].slot->ordered != 0;
+	if (m == 0)
+		return 0;
+	st = q_db_prepare(
+	        t->db,
+	        rows_sql(t->a,
+	                 "INSERT INTO orders (bot_id, user_id, client_order_id, exchange, "
+	                 "mode, symbol, side, type, qty, state, filled_qty, avg_price, fee, "
+	                 "fee_asset, created_at) VALUES ",
+	                 "(?, ?, ?, ?, 'PAPER', ?, ?, 'MARKET', ?, 'filled', ?, ?, ?, ?, ?)", "",
+	                 m),
+	        err);
+	if (st == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct tr_bot *b = &bots[i];
+		const struct tr_slot *s = b->slot;
+		const char *q;
+
+		if (!s->ordered)
+			continue;
+		q = dec_text(t->a, s->qty);
+		q_stmt_bind_int64(st, p++, b->id);
+		q_stmt_bind_int64(st, p++, b->user_id);
+		q_stmt_bind_str(st, p++, s->cid);
+		q_stmt_bind_str(st, p++, b->exchange);
+		q_stmt_bind_str(st, p++, b->symbol);
+		q_stmt_bind_str(st, p++, s->side > 0 ? "BUY" : "SELL");
+		q_stmt_bind_decimal(st, p++, q);
+		q_stmt_bind_decimal(st, p++, q);
+		q_stmt_bind_decimal(st, p++, dec_text(t->a, s->price));
+		q_stmt_bind_decimal(st, p++, dec_text(t->a, s->fee));
+		q_stmt_bind_str(st, p++, s->fee_asset);
+		q_stmt_bind_time_us(st, p++, s->order_us);
+	}
+	if (run(st, err) < 0)
+		return -1;
+	t->st.paper_fills += (int)m;
+	p = 0;
+	st = q_db_prepare(
+	        t->db,
+	        rows_sql(t->a,
+	                 "INSERT INTO fills (order_id, bot_id, trade_id, qty, price, fee, "
+	                 "fee_asset, ts) SELECT id, bot_id, CONCAT('paper-', "
+	                 "client_order_id), filled_qty, avg_price, fee, fee_asset, "
+	                 "created_at FROM orders WHERE client_order_id IN (",
+	                 "?", ")", m),
+	        err);
+	if (st == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (bots[i].slot->ordered)
+			q_stmt_bind_str(st, p++, bots[i].slot->cid);
+	return run(st, err);
+}
+
 int
 tr_batch_flush(struct trader *t, struct tr_bot *bots, size_t n, struct q_err *err)
 {
-	return flush_positions(t, bots, n, err) < 0 || flush_marks(t, bots, n, err) < 0 ||
-	                       flush_states(t, bots, n, err) < 0
+	return flush_orders(t, bots, n, err) < 0 || flush_positions(t, bots, n, err) < 0 ||
+	                       flush_marks(t, bots, n, err) < 0 || flush_states(t, bots, n, err) < 0
 	               ? -1
 	               : 0;
 }

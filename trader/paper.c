@@ -100,11 +100,9 @@ tr_paper_step(struct trader *t, const struct tr_bot *b, const struct tr_market *
               struct q_err *err)
 {
 	const struct q_bar *last = &m->bars[m->n - 1];
-	long long ts_us = (last->open_ms + m->interval_ms) * 1000, oid;
+	long long ts_us = (last->open_ms + m->interval_ms) * 1000;
 	struct tr_slot *sl = b->slot;
 	struct q_dec notional, close = tr_close(m), qty, price, fee, quote, pnl;
-	char cid[Q_EX_CLIENT_ID_LEN + 1], sq[Q_DEC_STR_MAX], sp[Q_DEC_STR_MAX], sf[Q_DEC_STR_MAX],
-	        trade[48];
 	int side;
 
 	if (q_dec_parse_str(&notional, b->notional, err) < 0 ||
@@ -119,28 +117,16 @@ tr_paper_step(struct trader *t, const struct tr_bot *b, const struct tr_market *
 		    q_dec_add(&sl->realized_today, sl->realized_today, pnl, err) < 0)
 			return -1;
 		sl->pos_dirty = 1;
-		/* One decision per candle: the candle names the order. A simulated order is filled
-		 * whole at once, so it is written filled, with its one fill. */
-		q_exchange_client_order_id(cid, b->id, last->open_ms / 60000);
-		q_dec_format(sq, qty);
-		q_dec_format(sp, price);
-		q_dec_format(sf, fee);
-		if (q_db_exec(
-		            t->db, err,
-		            "INSERT INTO orders (bot_id, user_id, client_order_id, exchange, mode, "
-		            "symbol, side, type, qty, state, filled_qty, avg_price, fee, fee_asset) "
-		            "VALUES (?, ?, ?, ?, 'PAPER', ?, ?, 'MARKET', ?, 'filled', ?, ?, ?, ?)",
-		            "iissssmmmms", b->id, b->user_id, cid, b->exchange, b->symbol,
-		            side > 0 ? "BUY" : "SELL", sq, sq, sp, sf, m->rules.quote) < 0)
-			return -1;
-		oid = (long long)q_db_insert_id(t->db);
-		snprintf(trade, sizeof(trade), "paper-%s", cid);
-		if (q_db_exec(t->db, err,
-		              "INSERT INTO fills (order_id, bot_id, trade_id, qty, price, fee, "
-		              "fee_asset, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		              "iismmmst", oid, b->id, trade, sq, sp, sf, m->rules.quote, ts_us) < 0)
-			return -1;
-		t->st.paper_fills++;
+		/* One decision per candle: the candle names the order. A simulated order fills whole
+		 * at once; it is written, filled, with its one fill, by tr_batch_flush. */
+		q_exchange_client_order_id(sl->cid, b->id, last->open_ms / 60000);
+		sl->ordered = 1;
+		sl->side = side;
+		sl->qty = qty;
+		sl->price = price;
+		sl->fee = fee;
+		sl->order_us = ts_us;
+		sl->fee_asset = m->rules.quote;
 	}
 	return tr_mark(b, m, err);
 }

@@ -84,6 +84,13 @@ struct tr_slot {
 	int stepped;
 	char *state; /* the strategy's new state, JSON text in the tick's arena */
 	long long newest_ms;
+	/* A PAPER order filled this tick (ordered 1), written with the batch. */
+	int ordered;
+	int side;
+	char cid[Q_EX_CLIENT_ID_LEN + 1];
+	struct q_dec qty, price, fee;
+	long long order_us; /* the candle's close: when the simulated order was placed and filled */
+	const char *fee_asset;
 };
 
 /* A bot as a tick claims it. */
