@@ -430,7 +430,7 @@ send_one(struct trader *t, struct live_order *o, struct q_exchange *ex, struct q
 		return mark(t, o, "rejected", &e, err);
 	data = json_pack("{s:I, s:I, s:s, s:s, s:s, s:I}", "order_id", (json_int_t)o->id, "bot_id",
 	                 (json_int_t)o->bot_id, "client_order_id", o->cid, "exchange", o->exchange,
-	                 "side", o->side, "attempt", (json_int_t)(o->attempts + 1));
+	                 "side", o->side, "attempt", (json_int_t)o->attempts);
 	q_audit_append(t->db, "system:trader", o->user_id, "order.sent", data, NULL, &e);
 	json_decref(data);
 	q_err_clear(&e);
@@ -529,48 +529,42 @@ tr_live_settle(struct trader *t, struct q_err *err)
 
 		if (load_order(t, ids[i], &o, err) < 0)
 			return -1;
-		if (strcmp(o.state, "intent") == 0) {
-			if ((won = transition(t, &o, "sent", 1, err)) < 0)
-				return -1;
-			if (!won)
-				continue;
-			o.attempts++;
-			snprintf(o.state, sizeof(o.state), "sent");
-			/* An intent may have been sent by a trader that died before saying so. */
-		}
 		if ((ex = key_client(t, o.key_id, &e)) == NULL) {
 			q_log_warn("live.settle", "order=%lld error=%s", o.id, e.msg);
 			continue;
 		}
-		if (q_exchange_query_order(ex, &v, o.symbol, o.cid, &e) == 0) {
-			if (apply(t, &o, &v, ex, err) < 0)
-				return -1;
-			continue;
-		}
-		if (e.code != Q_E_NOT_FOUND) {
-			q_log_warn("live.settle", "order=%lld error=%s", o.id, e.msg);
-			continue;
-		}
-		if (strcmp(o.state, "open") == 0) {
-			/* An open order the venue no longer knows ended without a fill we saw. */
-			if (mark(t, &o, "cancelled", &e, err) < 0)
-				return -1;
-			continue;
-		}
-		/* The venue never took it: now, and only now, it may be sent again. */
-		if (o.attempts >= TR_MAX_ATTEMPTS) {
-			if (mark(t, &o, "rejected", &e, err) < 0)
-				return -1;
-			continue;
-		}
-		if (strcmp(o.state, "sent") != 0) {
-			if ((won = transition(t, &o, "sent", 1, err)) < 0)
-				return -1;
-			if (!won)
+		/* An intent was never sent: sending is claimed by the move to sent, which a trader
+		 * that died before it never made. */
+		if (strcmp(o.state, "intent") != 0) {
+			if (q_exchange_query_order(ex, &v, o.symbol, o.cid, &e) == 0) {
+				if (apply(t, &o, &v, ex, err) < 0)
+					return -1;
 				continue;
-			o.attempts++;
-			snprintf(o.state, sizeof(o.state), "sent");
+			}
+			if (e.code != Q_E_NOT_FOUND) {
+				q_log_warn("live.settle", "order=%lld error=%s", o.id, e.msg);
+				continue;
+			}
+			if (strcmp(o.state, "open") == 0) {
+				/* An open order the venue no longer knows ended without a fill we saw. */
+				if (mark(t, &o, "cancelled", &e, err) < 0)
+					return -1;
+				continue;
+			}
+			/* The venue never took it: now, and only now, it may be sent again. */
+			if (o.attempts >= TR_MAX_ATTEMPTS) {
+				if (mark(t, &o, "rejected", &e, err) < 0)
+					return -1;
+				continue;
+			}
 		}
+		/* Claimed against the state and attempt count seen: one trader sends it. */
+		if ((won = transition(t, &o, "sent", 1, err)) < 0)
+			return -1;
+		if (!won)
+			continue;
+		o.attempts++;
+		snprintf(o.state, sizeof(o.state), "sent");
 		if (send_one(t, &o, ex, err) < 0)
 			return -1;
 	}

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "q_buf.h"
+#include "q_ctx.h"
 #include "q_initdata.h"
 
 static char hdr_buf[1024];
@@ -138,4 +139,87 @@ it_as_user(struct it_resp *r, const char *method, const char *path, long long id
 	it_request(r, method, path, body, body ? strlen(body) : 0, h);
 	q_buf_release(&init);
 	q_buf_release(&auth);
+}
+
+struct q_db *
+it_db(void)
+{
+	static struct q_ctx ctx;
+	struct q_err err = {0};
+	struct q_db *d;
+
+	if (ctx.cfg == NULL)
+		cr_assert_eq(q_ctx_init(&ctx, "itest", it_env("QUANTOR_CONFIG"), &err), 0, "%s",
+		             err.msg);
+	d = q_ctx_db(&ctx, 0, &err);
+	cr_assert(d != NULL, "%s", err.msg);
+	return d;
+}
+
+long long
+it_count(const char *sql, long long arg)
+{
+	struct q_err err = {0};
+	long long n = -1;
+
+	cr_assert_eq(q_db_row(it_db(), &err, sql, "i>i", arg, &n), 1, "%s: %s", sql, err.msg);
+	return n;
+}
+
+long long
+it_user_id(long long telegram_id)
+{
+	struct q_err err = {0};
+	long long id = 0;
+
+	cr_assert_eq(q_db_row(it_db(), &err, "SELECT id FROM users WHERE telegram_id = ?", "i>i",
+	                      telegram_id, &id),
+	             1, "no user for %lld", telegram_id);
+	return id;
+}
+
+/* method path on the sim with an optional JSON body; the response in resp (initialised). */
+static void
+sim_do(struct q_http_resp *resp, const char *method, const char *path, const char *body)
+{
+	struct q_http *h = q_http_new();
+	struct q_buf url = Q_BUF_INIT;
+	const char *hdr[] = {"Content-Type: application/json", NULL};
+	struct q_http_req req = {.method = method,
+	                         .headers = body ? hdr : NULL,
+	                         .body = body,
+	                         .body_len = body ? strlen(body) : 0,
+	                         .timeout_ms = 15000};
+	struct q_err err = {0};
+
+	q_buf_printf(&url, "%s%s", it_env("QUANTOR_SIM_URL"), path);
+	req.url = url.data;
+	cr_assert_eq(q_http_do(h, resp, &req, &err), 0, "%s %s: %s", method, path, err.msg);
+	q_buf_release(&url);
+	q_http_free(h);
+}
+
+void
+it_sim_post(const char *path, const char *body)
+{
+	struct q_http_resp resp;
+
+	q_http_resp_init(&resp);
+	sim_do(&resp, "POST", path, body);
+	cr_assert_eq(resp.status, 200, "%s: %s", path, resp.body.data);
+	q_http_resp_release(&resp);
+}
+
+json_t *
+it_sim_get(const char *path)
+{
+	struct q_http_resp resp;
+	json_t *j;
+
+	q_http_resp_init(&resp);
+	sim_do(&resp, "GET", path, NULL);
+	j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+	cr_assert(j != NULL, "%s: %s", path, resp.body.data);
+	q_http_resp_release(&resp);
+	return j;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "q_buf.h"
+#include "q_db.h"
 #include "q_http.h"
 
 /* The value of a stack.env variable; fails the test when it is missing. */
@@ -44,6 +45,24 @@ const char *it_header(struct it_resp *r, const char *name);
 
 /* Assert the single error shape with this code; returns the message. */
 const char *it_assert_error(struct it_resp *r, long status, const char *code);
+
+/*
+ * The application's database as the stack's config names it (least-privileged user), opened
+ * on first use and kept for the test process. Fails the test when it cannot be had.
+ */
+struct q_db *it_db(void);
+
+/* The one number sql returns for one integer parameter ("SELECT COUNT(*) ... WHERE x = ?"). */
+long long it_count(const char *sql, long long arg);
+
+/* The users.id of a Telegram id; fails the test when there is none. */
+long long it_user_id(long long telegram_id);
+
+/* POST a JSON body to path on quantor-sim; fails the test unless it answers 200. */
+void it_sim_post(const char *path, const char *body);
+
+/* GET path on quantor-sim, its JSON body as a new reference; fails the test when not JSON. */
+json_t *it_sim_get(const char *path);
 
 /* Run a command through sh -c from the repository root; returns its exit status. */
 int it_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -17,35 +17,9 @@
 #include <string.h>
 
 #include "itest.h"
-#include "q_ctx.h"
 #include "q_db.h"
 
-static struct q_ctx ctx;
 static json_t *accounts;
-
-static struct q_db *
-db(void)
-{
-	struct q_err err = {0};
-	struct q_db *d;
-
-	if (ctx.cfg == NULL)
-		cr_assert_eq(q_ctx_init(&ctx, "t_bots", it_env("QUANTOR_CONFIG"), &err), 0, "%s",
-		             err.msg);
-	d = q_ctx_db(&ctx, 0, &err);
-	cr_assert(d != NULL, "%s", err.msg);
-	return d;
-}
-
-static long long
-count(const char *sql, long long arg)
-{
-	struct q_err err = {0};
-	long long n = -1;
-
-	cr_assert_eq(q_db_row(db(), &err, sql, "i>i", arg, &n), 1, "%s: %s", sql, err.msg);
-	return n;
-}
 
 static long long
 count2(const char *sql, long long a, long long b)
@@ -53,7 +27,7 @@ count2(const char *sql, long long a, long long b)
 	struct q_err err = {0};
 	long long n = -1;
 
-	cr_assert_eq(q_db_row(db(), &err, sql, "ii>i", a, b, &n), 1, "%s: %s", sql, err.msg);
+	cr_assert_eq(q_db_row(it_db(), &err, sql, "ii>i", a, b, &n), 1, "%s: %s", sql, err.msg);
 	return n;
 }
 
@@ -61,7 +35,7 @@ count2(const char *sql, long long a, long long b)
 static long long
 audit_seq(void)
 {
-	return count("SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE seq > ?", -1);
+	return it_count("SELECT COALESCE(MAX(seq), 0) FROM audit_log WHERE seq > ?", -1);
 }
 
 /* Run one statement with the q_db_exec types and arguments; fails the test on an error. */
@@ -75,41 +49,29 @@ sql(const char *stmt, const char *types, ...)
 	va_start(ap, types);
 	/* q_db_exec has no va_list form: forward the few shapes used here. */
 	if (strcmp(types, "") == 0)
-		r = q_db_exec(db(), &err, stmt, "");
+		r = q_db_exec(it_db(), &err, stmt, "");
 	else if (strcmp(types, "i") == 0)
-		r = q_db_exec(db(), &err, stmt, "i", va_arg(ap, long long));
+		r = q_db_exec(it_db(), &err, stmt, "i", va_arg(ap, long long));
 	else if (strcmp(types, "ii") == 0) {
 		long long a = va_arg(ap, long long);
 
-		r = q_db_exec(db(), &err, stmt, "ii", a, va_arg(ap, long long));
+		r = q_db_exec(it_db(), &err, stmt, "ii", a, va_arg(ap, long long));
 	} else if (strcmp(types, "si") == 0) {
 		const char *a = va_arg(ap, const char *);
 
-		r = q_db_exec(db(), &err, stmt, "si", a, va_arg(ap, long long));
+		r = q_db_exec(it_db(), &err, stmt, "si", a, va_arg(ap, long long));
 	} else if (strcmp(types, "is") == 0) {
 		long long a = va_arg(ap, long long);
 
-		r = q_db_exec(db(), &err, stmt, "is", a, va_arg(ap, const char *));
+		r = q_db_exec(it_db(), &err, stmt, "is", a, va_arg(ap, const char *));
 	} else if (strcmp(types, "s") == 0) {
-		r = q_db_exec(db(), &err, stmt, "s", va_arg(ap, const char *));
+		r = q_db_exec(it_db(), &err, stmt, "s", va_arg(ap, const char *));
 	} else {
 		cr_assert_fail("sql(): add types %s", types);
 		r = -1;
 	}
 	va_end(ap);
 	cr_assert_geq(r, 0, "%s: %s", stmt, err.msg);
-}
-
-static long long
-user_id_of(long long tg)
-{
-	struct q_err err = {0};
-	long long id = 0;
-
-	cr_assert_eq(
-	        q_db_row(db(), &err, "SELECT id FROM users WHERE telegram_id = ?", "i>i", tg, &id),
-	        1, "no user for %lld", tg);
-	return id;
 }
 
 static long long
@@ -236,7 +198,7 @@ sign_in(struct who *w, long long tg, const char *plan)
 	it_as_user(&r, "GET", "/api/v1/me", tg, NULL);
 	cr_assert_eq(r.status, 200, "%s", r.raw.body.data);
 	it_release(&r);
-	w->uid = user_id_of(tg);
+	w->uid = it_user_id(tg);
 	/* A rerun against the same stack starts from a clean account too. */
 	sql("UPDATE bots SET status = 'stopped', deleted_at = UTC_TIMESTAMP(6) WHERE user_id = ? "
 	    "AND deleted_at IS NULL",
@@ -352,7 +314,7 @@ last_event(long long uid, const char *type)
 	struct q_buf p = Q_BUF_INIT;
 	json_t *j, *data;
 
-	cr_assert_eq(q_db_row(db(), &err,
+	cr_assert_eq(q_db_row(it_db(), &err,
 	                      "SELECT payload FROM audit_log WHERE user_id = ? AND type = ? "
 	                      "ORDER BY seq DESC LIMIT 1",
 	                      "is>b", uid, type, &p),
@@ -421,7 +383,7 @@ Test(bots, the_whole_chain_in_order_reports_the_first_refusal_each_time)
 		sql("UPDATE bots SET status = ? WHERE id = ?", "si", i ? "running" : "halted",
 		    extra[i]);
 	}
-	cr_assert_eq(q_db_row(db(), &err, "SELECT permissions FROM exchange_keys WHERE id = ?",
+	cr_assert_eq(q_db_row(it_db(), &err, "SELECT permissions FROM exchange_keys WHERE id = ?",
 	                      "i>b", w.key, &perms),
 	             1, "%s", err.msg);
 	sql("UPDATE exchange_keys SET verified = 0 WHERE id = ?", "i", w.key);
@@ -497,7 +459,7 @@ Test(bots, the_whole_chain_in_order_reports_the_first_refusal_each_time)
 		/* The newest refusal: DAILY_LOSS_LIMIT at gate 14. */
 		struct q_buf p = Q_BUF_INIT;
 
-		cr_assert_eq(q_db_row(db(), &err,
+		cr_assert_eq(q_db_row(it_db(), &err,
 		                      "SELECT payload FROM audit_log WHERE user_id = ? AND type = "
 		                      "'bot.refused' ORDER BY seq DESC LIMIT 1",
 		                      "i>b", uid, &p),
@@ -560,9 +522,9 @@ Test(bots, a_kill_switch_flip_is_seen_on_the_very_next_request)
 	ready(&w, 5400104, "PRO");
 	set_regime("NORMAL", 0);
 	id = create_live(&w, "LIVE", "EMA", "100");
-	flips0 = count("SELECT COUNT(*) FROM audit_log WHERE type = 'killswitch.flipped' AND "
-	               "seq > ?",
-	               0);
+	flips0 = it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'killswitch.flipped' AND "
+	                  "seq > ?",
+	                  0);
 
 	live(1);
 	it_request(&r, "GET", "/api/v1/status", NULL, 0, NULL);
@@ -585,7 +547,7 @@ Test(bots, a_kill_switch_flip_is_seen_on_the_very_next_request)
 	/* The same through quantorctl. */
 	cr_assert_eq(ctl("live off --reason 't_bots: operator stop'"), 0);
 	refused(w.tg, id, "LIVE_DISABLED", 3);
-	cr_assert_eq(q_db_row(db(), &err,
+	cr_assert_eq(q_db_row(it_db(), &err,
 	                      "SELECT updated_by, reason FROM settings WHERE name = "
 	                      "'quantor.trading.live.enabled'",
 	                      ">ss", by, sizeof(by), why, sizeof(why)),
@@ -606,10 +568,11 @@ Test(bots, a_kill_switch_flip_is_seen_on_the_very_next_request)
 	cr_assert(json_is_true(json_object_get(r.json, "live_enabled")), "%s", r.raw.body.data);
 	it_release(&r);
 	/* Five flips, each in the audit chain. */
-	cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'killswitch.flipped' AND "
-	                   "seq > ?",
-	                   0),
-	             flips0 + 5);
+	cr_assert_eq(
+	        it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'killswitch.flipped' AND "
+	                 "seq > ?",
+	                 0),
+	        flips0 + 5);
 }
 
 /* ---- plans --------------------------------------------------------------------------------- */
@@ -691,10 +654,11 @@ Test(bots, racing_starts_cannot_both_take_the_last_bot_slot)
 	}
 	cr_assert_eq(ok, 1, "%d starts took the one free slot", ok);
 	cr_assert_eq(limited, 3);
-	cr_assert_eq(count("SELECT COUNT(*) FROM bots WHERE user_id = ? AND deleted_at IS NULL AND "
-	                   "status IN ('running', 'halted')",
-	                   w.uid),
-	             3);
+	cr_assert_eq(
+	        it_count("SELECT COUNT(*) FROM bots WHERE user_id = ? AND deleted_at IS NULL AND "
+	                 "status IN ('running', 'halted')",
+	                 w.uid),
+	        3);
 	for (int i = 0; i < 4; i++)
 		stop(w.tg, x[i].id);
 }
@@ -800,9 +764,9 @@ Test(bots, create_checks_every_field)
 	             1);
 	it_release(&r);
 	/* Nothing was stored. */
-	cr_assert_eq(
-	        count("SELECT COUNT(*) FROM bots WHERE user_id = ? AND deleted_at IS NULL", w.uid),
-	        0);
+	cr_assert_eq(it_count("SELECT COUNT(*) FROM bots WHERE user_id = ? AND deleted_at IS NULL",
+	                      w.uid),
+	             0);
 	/* Unauthenticated: 401 before anything else. */
 	it_request(&r, "POST", "/api/v1/bots", "{}", 2,
 	           (const char *const[]){"Content-Type: application/json", NULL});
@@ -881,7 +845,8 @@ Test(bots, delete_stop_and_someone_elses_bot)
 	it_as_user(&r, "GET", "/api/v1/bots", other.tg, NULL);
 	cr_assert_eq(json_array_size(json_object_get(r.json, "bots")), 0);
 	it_release(&r);
-	cr_assert_eq(count("SELECT COUNT(*) FROM bots WHERE id = ? AND status = 'running'", id), 1);
+	cr_assert_eq(it_count("SELECT COUNT(*) FROM bots WHERE id = ? AND status = 'running'", id),
+	             1);
 
 	/* Stop: always allowed, recorded once. */
 	bot_route(&r, "POST", w.tg, id, "/stop");
@@ -913,8 +878,9 @@ Test(bots, delete_stop_and_someone_elses_bot)
 	bot_route(&r, "POST", w.tg, id, "/start");
 	it_assert_error(&r, 404, "NOT_FOUND");
 	it_release(&r);
-	cr_assert_eq(count("SELECT COUNT(*) FROM bots WHERE id = ? AND deleted_at IS NOT NULL", id),
-	             1);
+	cr_assert_eq(
+	        it_count("SELECT COUNT(*) FROM bots WHERE id = ? AND deleted_at IS NOT NULL", id),
+	        1);
 	cr_assert_eq(count2("SELECT COUNT(*) FROM audit_log WHERE type = 'bot.deleted' AND "
 	                    "user_id = ? AND seq > ?",
 	                    w.uid, seq0),
@@ -944,9 +910,9 @@ Test(bots, the_allowlist_through_the_admin_api_and_quantorctl)
 	sign_in(&a, 5400111, "FREE");
 	sign_in(&b, 5400112, "FREE");
 	sign_in(&c, 5400113, "FREE");
-	changes0 = count("SELECT COUNT(*) FROM audit_log WHERE type = 'allowlist.changed' AND "
-	                 "seq > ?",
-	                 0);
+	changes0 = it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'allowlist.changed' AND "
+	                    "seq > ?",
+	                    0);
 
 	it_as_user(&r, "GET", "/api/v1/admin/allowlist", a.tg, NULL);
 	it_assert_error(&r, 403, "FORBIDDEN");
@@ -1021,20 +987,20 @@ Test(bots, the_allowlist_through_the_admin_api_and_quantorctl)
 	one = json_integer_value(json_array_get(ids, 0));
 	cr_assert(one == b.uid || one == c.uid, "%s", r.raw.body.data);
 	it_release(&r);
-	cr_assert_eq(q_db_row(db(), &err,
+	cr_assert_eq(q_db_row(it_db(), &err,
 	                      "SELECT updated_by FROM settings WHERE name = "
 	                      "'quantor.trading.live.allowedUserIds'",
 	                      ">s", by, sizeof(by)),
 	             1, "%s", err.msg);
 	cr_assert(strncmp(by, "operator:", 9) == 0, "%s", by);
 	/* Exactly the three accepted changes are in the chain, with their reasons. */
-	cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'allowlist.changed' AND "
-	                   "seq > ?",
-	                   0),
+	cr_assert_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'allowlist.changed' AND "
+	                      "seq > ?",
+	                      0),
 	             changes0 + 3);
-	cr_assert_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'allowlist.changed' AND "
-	                   "payload LIKE '%t_bots: cli remove%' AND seq > ?",
-	                   seq0),
+	cr_assert_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'allowlist.changed' AND "
+	                      "payload LIKE '%t_bots: cli remove%' AND seq > ?",
+	                      seq0),
 	             1);
 }
 
@@ -1062,20 +1028,21 @@ Test(bots, plans_are_served_from_code_and_seeded_into_the_database)
 	cr_assert(json_is_null(json_object_get(json_array_get(plans, 0), "max_notional_usd")));
 	it_release(&r);
 
-	n = count("SELECT COUNT(*) FROM plans WHERE position >= ?", 0);
+	n = it_count("SELECT COUNT(*) FROM plans WHERE position >= ?", 0);
 	cr_assert_eq(n, 4);
-	cr_assert_eq(q_db_row(db(), &err,
+	cr_assert_eq(q_db_row(it_db(), &err,
 	                      "SELECT CAST(max_notional_usd AS CHAR) FROM plans WHERE id = 'TEAMS'",
 	                      ">s", cap, sizeof(cap)),
 	             1, "%s", err.msg);
 	cr_assert(strncmp(cap, "25000.", 6) == 0, "%s", cap);
-	cr_assert_eq(count("SELECT COUNT(*) FROM plans WHERE id = 'PRO' AND max_bots = ? AND "
-	                   "live_strategies = 'all' AND daily_loss_pct = 5 AND advanced = 1",
-	                   10),
+	cr_assert_eq(it_count("SELECT COUNT(*) FROM plans WHERE id = 'PRO' AND max_bots = ? AND "
+	                      "live_strategies = 'all' AND daily_loss_pct = 5 AND advanced = 1",
+	                      10),
 	             1);
 	/* The catalog is code's: the application user cannot change the copy. */
-	cr_assert_lt(q_db_exec(db(), &err, "UPDATE plans SET max_bots = 99 WHERE id = 'FREE'", ""),
-	             0);
+	cr_assert_lt(
+	        q_db_exec(it_db(), &err, "UPDATE plans SET max_bots = 99 WHERE id = 'FREE'", ""),
+	        0);
 	cr_assert_eq(err.code, Q_E_FORBIDDEN, "%s", err.msg);
 }
 
@@ -1083,9 +1050,9 @@ Test(bots, status_shows_the_switch_the_regime_and_the_worker)
 {
 	struct it_resp r;
 	json_t *rg, *hb;
-	long long before = count("SELECT COUNT(*) FROM heartbeats WHERE service = 'worker' AND "
-	                         "pid > ?",
-	                         -1);
+	long long before = it_count("SELECT COUNT(*) FROM heartbeats WHERE service = 'worker' AND "
+	                            "pid > ?",
+	                            -1);
 
 	set_regime("VOLATILE", 0);
 	it_request(&r, "GET", "/api/v1/status", NULL, 0, NULL);

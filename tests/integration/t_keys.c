@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "itest.h"
-#include "q_ctx.h"
 #include "q_crypto.h"
 #include "q_db.h"
 #include "q_vault.h"
@@ -18,53 +17,7 @@
 static const char *const venues[] = {"binance", "okx", "bybit", "bitget"};
 #define NVENUES (sizeof(venues) / sizeof(venues[0]))
 
-static struct q_ctx ctx;
 static json_t *accounts;
-
-static struct q_db *
-db(void)
-{
-	struct q_err err = {0};
-	struct q_db *d;
-
-	if (ctx.cfg == NULL)
-		cr_assert_eq(q_ctx_init(&ctx, "t_keys", it_env("QUANTOR_CONFIG"), &err), 0, "%s",
-		             err.msg);
-	d = q_ctx_db(&ctx, 0, &err);
-	cr_assert(d != NULL, "%s", err.msg);
-	return d;
-}
-
-static long long
-count(const char *sql, long long arg)
-{
-	struct q_err err = {0};
-	long long n = -1;
-
-	cr_assert_eq(q_db_row(db(), &err, sql, "i>i", arg, &n), 1, "%s: %s", sql, err.msg);
-	return n;
-}
-
-static void
-sim_post(const char *path, const char *body)
-{
-	struct q_http *h = q_http_new();
-	struct q_http_resp resp;
-	struct q_buf url = Q_BUF_INIT;
-	const char *hdr[] = {"Content-Type: application/json", NULL};
-	struct q_http_req req = {
-	        .method = "POST", .headers = hdr, .body = body, .body_len = strlen(body)};
-	struct q_err err = {0};
-
-	q_http_resp_init(&resp);
-	q_buf_printf(&url, "%s%s", it_env("QUANTOR_SIM_URL"), path);
-	req.url = url.data;
-	cr_assert_eq(q_http_do(h, &resp, &req, &err), 0, "%s", err.msg);
-	cr_assert_eq(resp.status, 200, "%s: %s", path, resp.body.data);
-	q_http_resp_release(&resp);
-	q_buf_release(&url);
-	q_http_free(h);
-}
 
 static void
 setup(void)
@@ -73,14 +26,14 @@ setup(void)
 
 	accounts = json_load_file(it_env("QUANTOR_SIM_ACCOUNTS"), 0, &je);
 	cr_assert(json_is_array(accounts), "%s", je.text);
-	sim_post("/_sim/exchange/reset", "{}");
+	it_sim_post("/_sim/exchange/reset", "{}");
 }
 
 static void
 teardown(void)
 {
 	json_decref(accounts);
-	sim_post("/_sim/exchange/reset", "{}");
+	it_sim_post("/_sim/exchange/reset", "{}");
 }
 
 TestSuite(keys, .init = setup, .fini = teardown, .timeout = 120);
@@ -121,18 +74,6 @@ key_body(const char *venue, const char *kind, const char *secret_override)
 	return s;
 }
 
-static long long
-user_id_of(long long tg)
-{
-	struct q_err err = {0};
-	long long id = 0;
-
-	cr_assert_eq(
-	        q_db_row(db(), &err, "SELECT id FROM users WHERE telegram_id = ?", "i>i", tg, &id),
-	        1, "no user for %lld", tg);
-	return id;
-}
-
 /* ---- saving ------------------------------------------------------------------------------- */
 
 Test(keys, a_trade_only_key_is_verified_sealed_listed_and_deleted_on_every_venue)
@@ -170,8 +111,9 @@ Test(keys, a_trade_only_key_is_verified_sealed_listed_and_deleted_on_every_venue
 		it_release(&r);
 
 		/* Stored sealed: neither the key nor the secret is in the row in clear. */
-		cr_assert_eq(q_db_row(db(), &err, "SELECT enc_blob FROM exchange_keys WHERE id = ?",
-		                      "i>b", ids[v], &blob),
+		cr_assert_eq(q_db_row(it_db(), &err,
+		                      "SELECT enc_blob FROM exchange_keys WHERE id = ?", "i>b",
+		                      ids[v], &blob),
 		             1, "%s", err.msg);
 		cr_expect_gt(blob.len, 100);
 		cr_expect_null(memmem(blob.data, blob.len, secret, strlen(secret)), "%s",
@@ -180,10 +122,10 @@ Test(keys, a_trade_only_key_is_verified_sealed_listed_and_deleted_on_every_venue
 		cr_expect(memcmp(blob.data, "QV\x01", 3) == 0, "%s: not a vault blob", venues[v]);
 		q_buf_release(&blob);
 	}
-	uid = user_id_of(tg);
-	cr_expect_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.saved' AND "
-	                   "user_id = ?",
-	                   uid),
+	uid = it_user_id(tg);
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.saved' AND "
+	                      "user_id = ?",
+	                      uid),
 	             4);
 
 	/* Listed with flags only; another user sees none of them and cannot delete them. */
@@ -211,11 +153,11 @@ Test(keys, a_trade_only_key_is_verified_sealed_listed_and_deleted_on_every_venue
 		it_assert_error(&r, 400, "BAD_REQUEST");
 		it_release(&r);
 	}
-	cr_expect_eq(count("SELECT COUNT(*) FROM exchange_keys WHERE user_id = ?", uid),
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM exchange_keys WHERE user_id = ?", uid),
 	             NVENUES - 1);
-	cr_expect_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.deleted' AND "
-	                   "user_id = ?",
-	                   uid),
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.deleted' AND "
+	                      "user_id = ?",
+	                      uid),
 	             1);
 }
 
@@ -244,11 +186,11 @@ Test(keys, a_key_that_can_withdraw_cannot_trade_or_is_wrong_stores_nothing)
 			          cases[i].kind, msg);
 			it_release(&r);
 		}
-	uid = user_id_of(tg);
-	cr_expect_eq(count("SELECT COUNT(*) FROM exchange_keys WHERE user_id = ?", uid), 0);
-	cr_expect_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.rejected' AND "
-	                   "user_id = ?",
-	                   uid),
+	uid = it_user_id(tg);
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM exchange_keys WHERE user_id = ?", uid), 0);
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.rejected' AND "
+	                      "user_id = ?",
+	                      uid),
 	             NVENUES * 3);
 	it_as_user(&r, "GET", "/api/v1/exchange-keys", tg, NULL);
 	cr_expect_eq(json_array_size(json_object_get(r.json, "keys")), 0);
@@ -294,16 +236,17 @@ Test(keys, a_venue_that_cannot_be_asked_concludes_nothing)
 	struct it_resp r;
 	long long uid;
 
-	sim_post("/_sim/exchange/faults",
-	         "{\"venue\":\"bybit\",\"op\":\"permissions\",\"fault\":\"5xx\",\"status\":502}");
+	it_sim_post(
+	        "/_sim/exchange/faults",
+	        "{\"venue\":\"bybit\",\"op\":\"permissions\",\"fault\":\"5xx\",\"status\":502}");
 	it_as_user(&r, "POST", "/api/v1/exchange-keys", tg, body);
 	it_assert_error(&r, 503, "EXCHANGE_UNAVAILABLE");
 	it_release(&r);
-	uid = user_id_of(tg);
-	cr_expect_eq(count("SELECT COUNT(*) FROM exchange_keys WHERE user_id = ?", uid), 0);
-	cr_expect_eq(count("SELECT COUNT(*) FROM audit_log WHERE type LIKE 'key.%' AND "
-	                   "user_id = ?",
-	                   uid),
+	uid = it_user_id(tg);
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM exchange_keys WHERE user_id = ?", uid), 0);
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type LIKE 'key.%' AND "
+	                      "user_id = ?",
+	                      uid),
 	             0);
 	/* Once the venue answers again, the same key is saved. */
 	it_as_user(&r, "POST", "/api/v1/exchange-keys", tg, body);
@@ -330,69 +273,69 @@ Test(keys, a_key_that_gains_withdrawal_rights_halts_its_live_bots_and_tells_the_
 	cr_expect(json_is_true(json_object_get(json_object_get(r.json, "key"), "ip_restricted")));
 	key_id = json_integer_value(json_object_get(json_object_get(r.json, "key"), "id"));
 	it_release(&r);
-	uid = user_id_of(tg);
-	cr_assert_eq(
-	        q_db_exec(db(), &err, "UPDATE users SET chat_id = ? WHERE id = ?", "ii", tg, uid),
-	        1, "%s", err.msg);
-	cr_assert_eq(q_db_exec(db(), &err,
+	uid = it_user_id(tg);
+	cr_assert_eq(q_db_exec(it_db(), &err, "UPDATE users SET chat_id = ? WHERE id = ?", "ii", tg,
+	                       uid),
+	             1, "%s", err.msg);
+	cr_assert_eq(q_db_exec(it_db(), &err,
 	                       "INSERT INTO bots (user_id, exchange_key_id, exchange, strategy, "
 	                       "symbol, candle_interval, mode, params, notional, status) VALUES "
 	                       "(?, ?, 'okx', 'EMA', 'BTCUSDT', '1h', 'LIVE', '{}', '100', "
 	                       "'running')",
 	                       "ii", uid, key_id),
 	             1, "%s", err.msg);
-	bot_id = (long long)q_db_insert_id(db());
-	cr_assert_eq(q_db_exec(db(), &err,
+	bot_id = (long long)q_db_insert_id(it_db());
+	cr_assert_eq(q_db_exec(it_db(), &err,
 	                       "INSERT INTO bots (user_id, exchange_key_id, exchange, strategy, "
 	                       "symbol, candle_interval, mode, params, notional, status) VALUES "
 	                       "(?, ?, 'okx', 'EMA', 'BTCUSDT', '1h', 'PAPER', '{}', '100', "
 	                       "'running')",
 	                       "ii", uid, key_id),
 	             1, "%s", err.msg);
-	paper_id = (long long)q_db_insert_id(db());
+	paper_id = (long long)q_db_insert_id(it_db());
 
 	/* The user enables withdrawals on the exchange; the next check catches it. */
-	sim_post("/_sim/exchange/permissions",
-	         "{\"venue\":\"okx\",\"name\":\"iprestricted\",\"permissions\":[\"read\","
-	         "\"spot_trade\",\"withdraw\",\"ip_restricted\"]}");
+	it_sim_post("/_sim/exchange/permissions",
+	            "{\"venue\":\"okx\",\"name\":\"iprestricted\",\"permissions\":[\"read\","
+	            "\"spot_trade\",\"withdraw\",\"ip_restricted\"]}");
 	rc = it_sh("QUANTOR_CONFIG='%s' '%s/quantorctl' keys verify >/dev/null",
 	           it_env("QUANTOR_CONFIG"), it_build_dir());
 	cr_expect_eq(rc, 3, "keys verify exit status %d", rc);
-	cr_assert_eq(q_db_row(db(), &err, "SELECT verified FROM exchange_keys WHERE id = ?", "i>i",
-	                      key_id, &verified),
+	cr_assert_eq(q_db_row(it_db(), &err, "SELECT verified FROM exchange_keys WHERE id = ?",
+	                      "i>i", key_id, &verified),
 	             1);
 	cr_expect_eq(verified, 0);
-	cr_assert_eq(q_db_row(db(), &err,
+	cr_assert_eq(q_db_row(it_db(), &err,
 	                      "SELECT status, COALESCE(halt_reason, '') FROM bots WHERE id = ?",
 	                      "i>ss", bot_id, st, sizeof(st), reason, sizeof(reason)),
 	             1);
 	cr_expect_str_eq(st, "halted");
 	cr_expect_str_eq(reason, "KEY_CAN_WITHDRAW");
-	cr_assert_eq(q_db_row(db(), &err, "SELECT status FROM bots WHERE id = ?", "i>s", paper_id,
-	                      st, sizeof(st)),
+	cr_assert_eq(q_db_row(it_db(), &err, "SELECT status FROM bots WHERE id = ?", "i>s",
+	                      paper_id, st, sizeof(st)),
 	             1);
 	cr_expect_str_eq(st, "running", "a PAPER bot sends no orders: it keeps running");
-	cr_expect_eq(count("SELECT COUNT(*) FROM outbox WHERE user_id = ? AND text LIKE "
-	                   "'%can now withdraw%'",
-	                   uid),
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM outbox WHERE user_id = ? AND text LIKE "
+	                      "'%can now withdraw%'",
+	                      uid),
 	             1);
-	cr_expect_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'bot.halted' AND "
-	                   "user_id = ?",
-	                   uid),
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'bot.halted' AND "
+	                      "user_id = ?",
+	                      uid),
 	             1);
-	cr_expect_eq(count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.rejected' AND "
-	                   "user_id = ?",
-	                   uid),
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'key.rejected' AND "
+	                      "user_id = ?",
+	                      uid),
 	             1);
 
 	/* Withdrawal switched off again: the next check verifies the key again. */
-	sim_post("/_sim/exchange/permissions",
-	         "{\"venue\":\"okx\",\"name\":\"iprestricted\",\"permissions\":[\"read\","
-	         "\"spot_trade\",\"ip_restricted\"]}");
+	it_sim_post("/_sim/exchange/permissions",
+	            "{\"venue\":\"okx\",\"name\":\"iprestricted\",\"permissions\":[\"read\","
+	            "\"spot_trade\",\"ip_restricted\"]}");
 	it_sh("QUANTOR_CONFIG='%s' '%s/quantorctl' keys verify >/dev/null",
 	      it_env("QUANTOR_CONFIG"), it_build_dir());
-	cr_assert_eq(q_db_row(db(), &err, "SELECT verified FROM exchange_keys WHERE id = ?", "i>i",
-	                      key_id, &verified),
+	cr_assert_eq(q_db_row(it_db(), &err, "SELECT verified FROM exchange_keys WHERE id = ?",
+	                      "i>i", key_id, &verified),
 	             1);
 	cr_expect_eq(verified, 1);
 }
@@ -494,10 +437,10 @@ Test(keys, rotating_the_master_key_while_the_stack_runs_loses_nothing)
 		cr_assert_eq(q_hex_decode(pk, sizeof(pk), pub, 64, &len), 0);
 		q_vault_kek_id(kid, pk);
 		cr_assert_eq(
-		        q_db_row(db(), &err,
+		        q_db_row(it_db(), &err,
 		                 "SELECT COUNT(*) FROM exchange_keys WHERE user_id = ? AND kek_id "
 		                 "= ?",
-		                 "is>i", user_id_of(tg), kid, &stale),
+		                 "is>i", it_user_id(tg), kid, &stale),
 		        1);
 		cr_expect_eq(stale, 2 * (long long)NVENUES,
 		             "every key of the user on the new master");
@@ -536,22 +479,22 @@ Test(keys, a_key_a_running_live_bot_uses_cannot_be_deleted)
 	cr_assert_eq(r.status, 201, "%s", r.raw.body.data);
 	key_id = json_integer_value(json_object_get(json_object_get(r.json, "key"), "id"));
 	it_release(&r);
-	cr_assert_eq(q_db_exec(db(), &err,
+	cr_assert_eq(q_db_exec(it_db(), &err,
 	                       "INSERT INTO bots (user_id, exchange_key_id, exchange, strategy, "
 	                       "symbol, candle_interval, mode, params, notional, status) VALUES "
 	                       "(?, ?, 'bitget', 'EMA', 'BTCUSDT', '1h', 'LIVE', '{}', '100', "
 	                       "'running')",
-	                       "ii", user_id_of(tg), key_id),
+	                       "ii", it_user_id(tg), key_id),
 	             1, "%s", err.msg);
-	bot_id = (long long)q_db_insert_id(db());
+	bot_id = (long long)q_db_insert_id(it_db());
 	snprintf(path, sizeof(path), "/api/v1/exchange-keys/%lld", key_id);
 	it_as_user(&r, "DELETE", path, tg, NULL);
 	it_assert_error(&r, 409, "CONFLICT");
 	it_release(&r);
-	cr_expect_eq(count("SELECT COUNT(*) FROM exchange_keys WHERE id = ?", key_id), 1);
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM exchange_keys WHERE id = ?", key_id), 1);
 	/* Stopped, the bot no longer holds the key. */
-	cr_assert_eq(q_db_exec(db(), &err, "UPDATE bots SET status = 'stopped' WHERE id = ?", "i",
-	                       bot_id),
+	cr_assert_eq(q_db_exec(it_db(), &err, "UPDATE bots SET status = 'stopped' WHERE id = ?",
+	                       "i", bot_id),
 	             1);
 	it_as_user(&r, "DELETE", path, tg, NULL);
 	cr_expect_eq(r.status, 200, "%s", r.raw.body.data);
