@@ -172,7 +172,6 @@ main(void)
 			printf("target: 10,000 bots under 2 s and 64 MB: %s\n",
 			       (t1 - t0) < 2.0 && ru.ru_maxrss < 64L * 1024 ? "OK" : "SLOW");
 		fflush(stdout);
-		(void)nrows;
 	}
 	q_db_exec(db, &err, "UPDATE bots SET status = 'stopped' WHERE user_id = ?", "i", uid);
 	q_db_free(db);

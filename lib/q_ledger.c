@@ -138,41 +138,6 @@ q_ledger_fill(struct q_db *db, const struct q_fill *f, int *dup, struct q_err *e
 	               : 0;
 }
 
-int
-q_ledger_mark(struct q_db *db, long long bot_id, long long user_id, struct q_dec notional,
-              struct q_dec close, long long ts_us, struct q_dec *equity, struct q_err *err)
-{
-	struct q_position p;
-	struct q_dec unreal, eq;
-	char su[Q_DEC_STR_MAX], se[Q_DEC_STR_MAX], day[16];
-
-	if (q_ledger_position(db, bot_id, &p, err) < 0 ||
-	    q_dec_sub(&unreal, close, p.avg_entry, err) < 0 ||
-	    q_dec_mul(&unreal, unreal, p.qty, Q_DEC_HALF_EVEN, err) < 0 ||
-	    q_dec_add(&eq, notional, p.realized, err) < 0 || q_dec_add(&eq, eq, unreal, err) < 0)
-		return -1;
-	if (q_dec_sign(eq) < 0)
-		eq = (struct q_dec){0};
-	q_dec_format(su, unreal);
-	q_dec_format(se, eq);
-	day_of(day, ts_us);
-	/* The day's starting equity is the first mark's equity, set once. */
-	if (q_db_exec(
-	            db, err,
-	            "INSERT INTO daily_pnl (bot_id, day, user_id, unrealized, equity_start) VALUES "
-	            "(?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE unrealized = VALUES(unrealized), "
-	            "equity_start = IF(equity_start = 0, VALUES(equity_start), equity_start)",
-	            "isimm", bot_id, day, user_id, su, se) < 0 ||
-	    q_db_exec(db, err,
-	              "INSERT INTO equity (bot_id, ts, equity) VALUES (?, ?, ?) ON DUPLICATE KEY "
-	              "UPDATE equity = VALUES(equity)",
-	              "itm", bot_id, ts_us, se) < 0)
-		return -1;
-	if (equity)
-		*equity = eq;
-	return 0;
-}
-
 /* --- history for the API ------------------------------------------------------------------- */
 
 struct col {

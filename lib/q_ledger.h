@@ -57,14 +57,6 @@ int q_ledger_position(struct q_db *db, long long bot_id, struct q_position *p, s
 int q_ledger_fill(struct q_db *db, const struct q_fill *f, int *dup, struct q_err *err);
 
 /*
- * Mark the bot to market at close: today's unrealized P&L and starting equity (the equity at
- * the day's first mark), and one point of the equity curve at ts_us. *equity (may be NULL)
- * gets notional + realized + unrealized. 0 or -1.
- */
-int q_ledger_mark(struct q_db *db, long long bot_id, long long user_id, struct q_dec notional,
-                  struct q_dec close, long long ts_us, struct q_dec *equity, struct q_err *err);
-
-/*
  * A bot's history as the API shows it, newest first, at most limit (1..1000) rows: its orders
  * ({"orders":[{"id","client_order_id","mode","side","type","qty","price","state","filled_qty",
  * "avg_price","fee","fee_asset","created_at"}]}), its fills ({"trades":[{"order_id","qty",

@@ -133,7 +133,6 @@ tr_live_decide(struct trader *t, const struct tr_bot *b, const struct tr_market 
 	char plan[16] = "", cid[Q_EX_CLIENT_ID_LEN + 1], sq[Q_DEC_STR_MAX];
 	const struct q_plan *p;
 	struct q_dec notional, cap, close = tr_close(m), qty;
-	struct q_position pos;
 	long long inflight = 0, verified = 0, keys = 0;
 	int side, r;
 
@@ -195,8 +194,7 @@ tr_live_decide(struct trader *t, const struct tr_bot *b, const struct tr_market 
 		return -1;
 	if (q_dec_cmp(notional, cap) > 0)
 		notional = cap;
-	if (q_ledger_position(t->db, b->id, &pos, err) < 0 ||
-	    tr_size_order(m, notional, &pos, target, close, &side, &qty, err) < 0)
+	if (tr_size_order(m, notional, &b->slot->pos, target, close, &side, &qty, err) < 0)
 		return -1;
 	/* DANGEROUS or UNKNOWN: exits only. */
 	if (side == 0 || (side > 0 && dangerous(t)))
@@ -591,6 +589,53 @@ cancel_one(struct trader *t, struct live_order *o, struct q_err *err)
 	return 0;
 }
 
+/* Every running LIVE bot halts, each with its own bot.halted, in one transaction. */
+struct halt_live {
+	struct trader *t;
+	size_t n; /* halted by the last run: 500 means there may be more */
+};
+
+static int
+halt_live_tx(struct q_db *db, void *arg, struct q_err *err)
+{
+	struct halt_live *h = arg;
+	struct trader *t = h->t;
+	struct q_stmt *st =
+	        q_db_prepare(db,
+	                     "SELECT id, user_id, mode FROM bots WHERE status = 'running' "
+	                     "AND mode <> 'PAPER' AND deleted_at IS NULL ORDER BY id "
+	                     "LIMIT 500 FOR UPDATE",
+	                     err);
+	struct {
+		long long id, user_id;
+		char mode[16];
+	} bots[500];
+	size_t n = 0;
+	int r = 0;
+
+	if (st == NULL)
+		return -1;
+	if (q_stmt_exec(st, err) < 0) {
+		q_stmt_done(st);
+		return -1;
+	}
+	while (n < 500 && (r = q_stmt_fetch(st, err)) == 1) {
+		bots[n].id = q_stmt_col_int64(st, 0);
+		bots[n].user_id = q_stmt_col_int64(st, 1);
+		if (q_stmt_col_copy(st, 2, bots[n].mode, sizeof(bots[n].mode), err) < 0)
+			r = -1;
+		n++;
+	}
+	q_stmt_done(st);
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (tr_halt(t, bots[i].id, bots[i].user_id, bots[i].mode, "LIVE_DISABLED", err) < 0)
+			return -1;
+	h->n = n;
+	return 0;
+}
+
 int
 tr_live_cancel(struct trader *t, struct q_err *err)
 {
@@ -623,27 +668,15 @@ tr_live_cancel(struct trader *t, struct q_err *err)
 		if (load_order(t, ids[i], &o, err) < 0 || cancel_one(t, &o, err) < 0)
 			return -1;
 	}
+	/* Within the same tick: every running LIVE bot halts with LIVE_DISABLED. */
 	if (!t->live_on) {
-		/* Within the same tick: every running LIVE bot halts with LIVE_DISABLED. */
-		long long halted = q_db_exec(
-		        t->db, err,
-		        "UPDATE bots SET status = 'halted', halt_reason = 'LIVE_DISABLED' WHERE status "
-		        "= 'running' AND mode <> 'PAPER' AND deleted_at IS NULL",
-		        "");
+		struct halt_live h = {t, 500};
 
-		if (halted < 0)
-			return -1;
-		t->st.halted += (int)halted;
-		if (halted > 0) {
-			json_t *data = json_pack("{s:I}", "bots", (json_int_t)halted);
-
-			r = q_audit_append(t->db, "system:trader", 0, "bots.halted_live_disabled",
-			                   data, NULL, err);
-			json_decref(data);
-			if (r < 0)
+		while (h.n == 500)
+			if (q_db_tx(t->db, halt_live_tx, &h, err) < 0)
 				return -1;
-		}
 	}
+	return 0;
 	return 0;
 }
 

@@ -304,19 +304,20 @@ out:
 	return rc;
 }
 
-static int
-halt(struct trader *t, const struct tr_bot *b, const char *reason, struct q_err *err)
+int
+tr_halt(struct trader *t, long long bot_id, long long user_id, const char *mode, const char *reason,
+        struct q_err *err)
 {
-	json_t *data = json_pack("{s:I, s:s, s:s}", "bot_id", (json_int_t)b->id, "reason", reason,
-	                         "mode", b->mode);
+	json_t *data = json_pack("{s:I, s:s, s:s}", "bot_id", (json_int_t)bot_id, "reason", reason,
+	                         "mode", mode);
 	int rc;
 
 	rc = q_db_exec(t->db, err,
 	               "UPDATE bots SET status = 'halted', halt_reason = ? WHERE id = ?", "si",
-	               reason, b->id) < 0
+	               reason, bot_id) < 0
 	             ? -1
-	             : q_audit_append_tx(t->db, "system:trader", b->user_id, "bot.halted", data,
-	                                 NULL, err);
+	             : q_audit_append_tx(t->db, "system:trader", user_id, "bot.halted", data, NULL,
+	                                 err);
 	json_decref(data);
 	t->st.halted++;
 	return rc;
@@ -356,7 +357,7 @@ step_bot(struct trader *t, const struct tr_bot *b, long long *intent, struct q_e
 		/* A bot whose strategy cannot run halts, loudly, instead of trading blind. */
 		q_log_error("tick.strategy", "bot=%lld strategy=%s error=%s", b->id, b->strategy,
 		            e.msg[0] ? e.msg : "unknown strategy or broken state");
-		rc = halt(t, b, "STRATEGY_ERROR", err);
+		rc = tr_halt(t, b->id, b->user_id, b->mode, "STRATEGY_ERROR", err);
 		goto out;
 	}
 	if (target < 0 || target > 1 || !isfinite(target))
@@ -373,7 +374,7 @@ step_bot(struct trader *t, const struct tr_bot *b, long long *intent, struct q_e
 	b->slot->state = q_arena_strdup(t->a, stext ? stext : "{}");
 	b->slot->newest_ms = newest;
 	b->slot->stepped = 1;
-	if (halt_reason && halt(t, b, halt_reason, err) < 0)
+	if (halt_reason && tr_halt(t, b->id, b->user_id, b->mode, halt_reason, err) < 0)
 		goto out;
 	t->st.bots_stepped++;
 	rc = 0;

@@ -153,6 +153,13 @@ int tr_mark(const struct tr_bot *b, const struct tr_market *m, struct q_err *err
 /* Write every slot of the batch: positions, daily P&L, equity points, bot states. */
 int tr_batch_flush(struct trader *t, struct tr_bot *bots, size_t n, struct q_err *err);
 
+/*
+ * Halt a bot with reason inside the open transaction: status halted, halt_reason, and
+ * "bot.halted" in the audit chain.
+ */
+int tr_halt(struct trader *t, long long bot_id, long long user_id, const char *mode,
+            const char *reason, struct q_err *err);
+
 /* Daily key re-verification when it is due (once per UTC day). */
 int tr_keys_daily(struct trader *t, struct q_err *err);
 

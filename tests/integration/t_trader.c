@@ -376,6 +376,10 @@ Test(trader, the_kill_switch_halts_live_bots_within_the_tick)
 	             1);
 	cr_expect_str_eq(st, "halted");
 	cr_expect_str_eq(reason, "LIVE_DISABLED");
+	cr_expect_eq(it_count("SELECT COUNT(*) FROM audit_log WHERE type = 'bot.halted' AND "
+	                      "JSON_VALUE(payload, '$.data.bot_id') = ?",
+	                      bot),
+	             1, "the halt is in the audit chain, for this bot");
 	cr_expect_eq(it_count("SELECT COUNT(*) FROM orders WHERE bot_id = ?", bot), 0,
 	             "no LIVE order while LIVE is off");
 	cr_assert_eq(q_db_row(it_db(), &err, "SELECT status FROM bots WHERE id = ?", "i>s", paper,
